@@ -1,0 +1,33 @@
+# Every target that runs code sets itself up first, so each works on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install test bench bench-quick report speed clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+test: install
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: install
+	$(BIN)/wsbench bench --profile default
+
+bench-quick: install
+	$(BIN)/wsbench bench --profile quick
+
+report: install
+	$(BIN)/wsbench report $(RUN)
+
+speed: install
+	$(BIN)/wsbench speed
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,17 @@
+"""wsbench layer families: Keras 3 layers from hard sharing (Conv2D) to none (LocallyConnected2D).
+
+Use :func:`get_family` / :func:`list_families` to reach them, or register your own with
+``@register_family``.
+"""
+
+from layers.registry import Family, FamilyError, get_family, list_families, plugin_errors, register_family
+from layers import families as _families  # noqa: F401  (registers the built-ins)
+from layers.coordconv import CoordConv2D
+from layers.locally_connected import LocallyConnected2D
+from layers.lrlc import LowRankLocallyConnected2D
+from layers.sisws import SISWS2D
+
+__all__ = [
+    "Family", "FamilyError", "get_family", "list_families", "plugin_errors", "register_family",
+    "CoordConv2D", "LocallyConnected2D", "LowRankLocallyConnected2D", "SISWS2D",
+]

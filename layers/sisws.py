@@ -1,0 +1,291 @@
+"""``sisws`` / ``sisws_trainable``: spatial interpolation soft weight sharing.
+
+S kernel–centroid pairs (KCPs). Output cell (i, j) sits at p_ij = (x_j, y_i) with
+y = linspace(0, scale, H_out), x = linspace(0, scale, W_out). KCP s has a centroid
+c_s = (x_s, y_s) and a 2×2 matrix A_s (initialised to scale·I); its similarity is
+S_s(i, j) = exp(−‖A_s (c_s − p_ij)‖²), optionally divided by Σ_s S_s. The output is
+act(Σ_s S_s ⊙ (W_s ∗ X + b_s)). With one centroid and normalisation it is Conv2D.
+
+Two routes compute the same numbers:
+- ``conv``: one convolution with K·S filters, reshaped to [B, H, W, K, S], weighted and
+  summed over S (the original layer's formulation; ~S× a K-filter convolution).
+- ``mix``: mix the S kernels per position first, W_ij = Σ_s S_s(i, j)·W_s, then apply one
+  locally connected product (~1× a K-filter convolution in multiply-adds, plus a
+  batch-independent mixing step).
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from layers.local_ops import extract_patches, locally_connected_product
+from layers.registry import Family, register_family
+from layers.shapes import check_filters, check_padding, conv_output_shape, pair
+
+ROUTES = ("auto", "conv", "mix")
+
+
+def check_n_centroids(n_centroids):
+    """Returns an int (random init) or a (rows, cols) tuple (grid init); raises otherwise."""
+    if isinstance(n_centroids, bool):
+        pass
+    elif isinstance(n_centroids, (int, np.integer)):
+        if n_centroids >= 1:
+            return int(n_centroids)
+    elif isinstance(n_centroids, (list, tuple)) and len(n_centroids) == 2:
+        if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in n_centroids):
+            return (int(n_centroids[0]), int(n_centroids[1]))
+    raise ValueError(
+        f"n_centroids={n_centroids!r} is not accepted: give a positive int (random initialisation) "
+        f"or a (rows, cols) pair of positive ints (grid initialisation)."
+    )
+
+
+def centroid_count(n_centroids) -> int:
+    n = check_n_centroids(n_centroids)
+    return n if isinstance(n, int) else n[0] * n[1]
+
+
+def grid_centroids(rows: int, cols: int, scale: float) -> np.ndarray:
+    """Interior-grid centroids, shape [rows·cols, 2] as (x, y), row-major over (row, col)."""
+    ys = np.linspace(scale / (rows + 1), scale - scale / (rows + 1), rows)
+    xs = np.linspace(scale / (cols + 1), scale - scale / (cols + 1), cols)
+    xx, yy = np.meshgrid(xs, ys)
+    return np.stack([xx.ravel(), yy.ravel()], axis=-1).astype("float32")
+
+
+def similarity_logits(centroids, bandwidth, out_h: int, out_w: int, scale: float):
+    """−‖A_s (c_s − p_ij)‖² for every cell and KCP.
+
+    Args:
+        centroids: [F, S, 2] as (x, y).
+        bandwidth: [F, S, 2, 2], the matrices A_s.
+
+    Returns:
+        [out_h, out_w, F, S].
+    """
+    ys = ops.reshape(ops.linspace(0.0, scale, out_h), (out_h, 1, 1, 1))
+    xs = ops.reshape(ops.linspace(0.0, scale, out_w), (1, out_w, 1, 1))
+    dx = centroids[..., 0] - xs  # [1, W, F, S]
+    dy = centroids[..., 1] - ys  # [H, 1, F, S]
+    u = bandwidth[..., 0, 0] * dx + bandwidth[..., 0, 1] * dy
+    v = bandwidth[..., 1, 0] * dx + bandwidth[..., 1, 1] * dy
+    return -(ops.square(u) + ops.square(v))
+
+
+def similarities(centroids, bandwidth, out_h, out_w, scale, local_normalization):
+    """S_s(i, j), shape [out_h, out_w, F, S]; normalised over S when asked."""
+    logits = similarity_logits(centroids, bandwidth, out_h, out_w, scale)
+    # softmax(−d²) equals exp(−d²)/Σ exp(−d²) but cannot underflow to 0/0 far from every centroid.
+    return ops.softmax(logits, axis=-1) if local_normalization else ops.exp(logits)
+
+
+@keras.saving.register_keras_serializable(package="wsbench")
+class SISWS2D(keras.layers.Layer):
+    """Spatial interpolation soft weight sharing, as the original layer defines it.
+
+    Args:
+        filters: K, output channels.
+        kernel_size, strides, padding: as Conv2D ('valid' or 'same').
+        n_centroids: an int S (centroids initialised uniformly at random in [0, scale]²) or a
+            (rows, cols) grid (interior-grid initialisation).
+        centroids_trainable: learn the centroid positions.
+        sigma_trainable: learn the matrices A_s; defaults to ``centroids_trainable``.
+        per_feature: one set of centroids per output channel. As in the original, a fixed
+            grid ignores it (every feature would get the same grid).
+        local_normalization: divide the similarities by their sum over S.
+        scale: side of the coordinate square, and the initial A_s = scale·I.
+        activation, use_bias, kernel_initializer, bias_initializer: as Conv2D.
+        route: 'conv', 'mix' or 'auto' (chosen by shape; see :meth:`chosen_route`).
+        seed: seed of the random centroid initialisation.
+    """
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", n_centroids=(2, 2),
+                 centroids_trainable=False, sigma_trainable=None, per_feature=False, local_normalization=True,
+                 scale=1.0, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", route="auto", seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = check_filters(filters)
+        self.kernel_size = pair(kernel_size, "kernel_size")
+        self.strides = pair(strides, "strides")
+        self.padding = check_padding(padding)
+        self.n_centroids = check_n_centroids(n_centroids)
+        self.n_kcp = centroid_count(self.n_centroids)
+        self.centroids_trainable = bool(centroids_trainable)
+        self.sigma_trainable = self.centroids_trainable if sigma_trainable is None else bool(sigma_trainable)
+        grid = isinstance(self.n_centroids, tuple)
+        self.per_feature = bool(per_feature) and not (grid and not self.centroids_trainable)
+        self.local_normalization = bool(local_normalization)
+        if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
+            raise ValueError(f"scale={scale!r} is not accepted: give a positive finite number.")
+        self.scale = float(scale)
+        self.activation = keras.activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        if route not in ROUTES:
+            raise ValueError(f"route={route!r} is not accepted: use one of {list(ROUTES)}.")
+        self.route = route
+        self.seed = seed
+
+    # -- weights ---------------------------------------------------------------------------
+    def build(self, input_shape):
+        oh, ow = conv_output_shape(input_shape[1:3], self.kernel_size, self.strides, self.padding)
+        self.out_hw = (oh, ow)
+        kh, kw = self.kernel_size
+        k, s = self.filters, self.n_kcp
+        f = k if self.per_feature else 1
+        # Channel k·S + s of the kernel is KCP s of filter k, as in the original reshape.
+        self.kernel = self.add_weight(name="kernel", shape=(kh, kw, int(input_shape[-1]), k * s),
+                                      initializer=self.kernel_initializer)
+        self.bias = (self.add_weight(name="bias", shape=(k * s,), initializer=self.bias_initializer)
+                     if self.use_bias else None)
+        if isinstance(self.n_centroids, tuple):
+            init = np.tile(grid_centroids(*self.n_centroids, self.scale)[None], (f, 1, 1))
+            centroid_init = keras.initializers.Constant(init)
+        else:
+            centroid_init = keras.initializers.RandomUniform(0.0, self.scale, seed=self.seed)
+        # Fixed centroids are non-trainable weights so a saved model keeps its random layout.
+        self.centroids = self.add_weight(name="centroids", shape=(f, s, 2), initializer=centroid_init,
+                                         trainable=self.centroids_trainable)
+        self.bandwidth = self.add_weight(
+            name="bandwidth", shape=(f, s, 2, 2),
+            initializer=keras.initializers.Constant(np.tile(self.scale * np.eye(2, dtype="float32"), (f, s, 1, 1))),
+            trainable=self.sigma_trainable,
+        )
+
+    def chosen_route(self) -> str:
+        """The route ``call`` runs: the configured one, or for 'auto' the cheaper by shape.
+
+        The conv route costs ~S× a K-filter convolution per image; the mix route ~1× plus
+        a per-batch mixing of S kernels at every position, and its kernel tensor grows with
+        out_h·out_w, so mix pays off once S ≥ 2 and the map is not huge.
+        """
+        if self.route != "auto":
+            return self.route
+        if self.n_kcp == 1:
+            return "conv"
+        oh, ow = self.out_hw
+        kh, kw = self.kernel_size
+        mixed_kernel = oh * ow * kh * kw * int(self.kernel.shape[2]) * self.filters
+        return "mix" if mixed_kernel <= 64 * 1024 * 1024 else "conv"
+
+    # -- forward ---------------------------------------------------------------------------
+    def similarity_map(self):
+        """S_s(i, j) as [out_h, out_w, F, S] (F = filters if per_feature else 1)."""
+        oh, ow = self.out_hw
+        return similarities(self.centroids, self.bandwidth, oh, ow, self.scale, self.local_normalization)
+
+    def call(self, inputs):
+        sim = self.similarity_map()
+        k, s = self.filters, self.n_kcp
+        oh, ow = self.out_hw
+        if self.chosen_route() == "conv":
+            conv = ops.conv(inputs, self.kernel, strides=self.strides, padding=self.padding)
+            if self.use_bias:
+                conv = conv + self.bias
+            out = ops.sum(ops.reshape(conv, (-1, oh, ow, k, s)) * sim, axis=-1)
+        else:
+            kernel = self.position_kernels_flat(sim)
+            out = locally_connected_product(extract_patches(inputs, self.kernel_size, self.strides, self.padding),
+                                            kernel)
+            if self.use_bias:
+                out = out + ops.sum(ops.reshape(self.bias, (k, s)) * sim, axis=-1)
+        return self.activation(out)
+
+    def position_kernels_flat(self, sim=None):
+        """Σ_s S_s(i, j)·W_s at every position, as [out_h·out_w, kh·kw·c_in, K]."""
+        sim = self.similarity_map() if sim is None else sim
+        oh, ow = self.out_hw
+        k, s = self.filters, self.n_kcp
+        w = ops.reshape(self.kernel, (-1, k, s))  # [C, K, S], C = kh·kw·c_in
+        p = ops.reshape(sim, (oh * ow, -1, s))  # [P, F, S]
+        if self.per_feature:
+            return ops.einsum("cks,pks->pck", w, p)
+        return ops.einsum("cks,ps->pck", w, p[:, 0, :])
+
+    def position_kernels(self):
+        """The locally weighted kernels as [out_h, out_w, kh, kw, c_in, filters]."""
+        oh, ow = self.out_hw
+        kh, kw = self.kernel_size
+        return ops.reshape(self.position_kernels_flat(), (oh, ow, kh, kw, -1, self.filters))
+
+    def compute_output_shape(self, input_shape):
+        oh, ow = conv_output_shape(input_shape[1:3], self.kernel_size, self.strides, self.padding)
+        return (input_shape[0], oh, ow, self.filters)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            filters=self.filters, kernel_size=self.kernel_size, strides=self.strides, padding=self.padding,
+            n_centroids=list(self.n_centroids) if isinstance(self.n_centroids, tuple) else self.n_centroids,
+            centroids_trainable=self.centroids_trainable, sigma_trainable=self.sigma_trainable,
+            per_feature=self.per_feature, local_normalization=self.local_normalization, scale=self.scale,
+            activation=keras.activations.serialize(self.activation), use_bias=self.use_bias,
+            kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
+            bias_initializer=keras.initializers.serialize(self.bias_initializer),
+            route=self.route, seed=self.seed,
+        )
+        if getattr(self, "built", False):
+            config["route_ran"] = self.chosen_route()
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        config.pop("route_ran", None)
+        return cls(**config)
+
+
+class _SISWSFamilyBase(Family):
+    trainable_centroids = False
+    hard_sharing_hp = {"n_centroids": 1}
+
+    def make_layer(self, filters, kernel_size, strides, padding, **hp):
+        hp.setdefault("centroids_trainable", self.trainable_centroids)
+        return SISWS2D(filters, kernel_size, strides=strides, padding=padding, **hp)
+
+    def hyperparameters(self, hp):
+        layout = hp.Choice("centroids", ["grid2x2", "grid3x3", "random4", "random9"])
+        kwargs = {
+            "n_centroids": (int(layout[4]), int(layout[6])) if layout.startswith("grid") else int(layout[6:]),
+            "local_normalization": hp.Boolean("local_normalization", default=True),
+            "scale": hp.Choice("scale", [1.0, 2.0, 4.0]),
+        }
+        if self.trainable_centroids or not layout.startswith("grid"):
+            kwargs["per_feature"] = hp.Boolean("per_feature", default=False)
+        return kwargs
+
+    def param_count(self, input_shape, filters, kernel_size, strides=1, padding="valid", n_centroids=(2, 2),
+                    centroids_trainable=None, sigma_trainable=None, per_feature=False, use_bias=True, **hp):
+        kh, kw = pair(kernel_size, "kernel_size")
+        n_centroids = check_n_centroids(n_centroids)
+        s = centroid_count(n_centroids)
+        trainable = self.trainable_centroids if centroids_trainable is None else bool(centroids_trainable)
+        sigma = trainable if sigma_trainable is None else bool(sigma_trainable)
+        per_feature = bool(per_feature) and not (isinstance(n_centroids, tuple) and not trainable)
+        f = filters if per_feature else 1
+        return (kh * kw * int(input_shape[-1]) * filters * s + (filters * s if use_bias else 0)
+                + (2 * f * s if trainable else 0) + (4 * f * s if sigma else 0))
+
+    def macs(self, input_shape, filters, kernel_size, strides=1, padding="valid", n_centroids=(2, 2), **hp):
+        # The original formulation: one convolution with K·S filters plus the S-way weighted sum.
+        kh, kw = pair(kernel_size, "kernel_size")
+        oh, ow = conv_output_shape(input_shape, kernel_size, strides, padding)
+        s = centroid_count(n_centroids)
+        return oh * ow * filters * s * (kh * kw * int(input_shape[-1]) + 1)
+
+
+@register_family("sisws")
+class SISWSFamily(_SISWSFamilyBase):
+    description = "SISWS: S kernel-centroid pairs mixed by position, fixed centroids (soft sharing)."
+
+
+@register_family("sisws_trainable")
+class SISWSTrainableFamily(_SISWSFamilyBase):
+    description = "SISWS with trainable centroid positions and bandwidths (soft sharing, learned layout)."
+    trainable_centroids = True
