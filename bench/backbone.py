@@ -1,0 +1,101 @@
+"""The benchmark's backbone network, with every spatial layer taken from one family.
+
+``depth`` blocks of [family layer → BatchNorm → ReLU → MaxPool 2×2] with widths
+w, 2w, 4w, …, then global average pooling (or flatten), dropout and a Dense classifier.
+Layers use 'same' padding so every family sees the same spatial sizes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Sequence, Tuple
+
+import keras
+
+from layers import get_family
+
+HEADS = ("gap", "flatten")
+
+
+def block_widths(width: int, depth: int) -> Tuple[int, ...]:
+    """Filters of each block: w, 2w, 4w, …"""
+    return tuple(width * 2**i for i in range(depth))
+
+
+def block_input_shapes(input_shape: Sequence[int], width: int, depth: int, kernel_size: int) -> Tuple[Tuple[int, int, int], ...]:
+    """The (H, W, C) each block's family layer sees (after the previous blocks' pooling)."""
+    h, w, c = (int(v) for v in input_shape)
+    shapes = []
+    for filters in block_widths(width, depth):
+        shapes.append((h, w, c))
+        h, w, c = max(h // 2, 1), max(w // 2, 1), filters
+    return tuple(shapes)
+
+
+def check_architecture(input_shape, depth: int, head: str) -> None:
+    """Raises ValueError when the blocks would pool the image below 1×1 or the head is unknown."""
+    if head not in HEADS:
+        raise ValueError(f"head={head!r} is not accepted: use one of {list(HEADS)}.")
+    if not isinstance(depth, int) or depth < 1:
+        raise ValueError(f"depth={depth!r} is not accepted: give a positive int.")
+    smallest = min(int(input_shape[0]), int(input_shape[1]))
+    if smallest < 2**depth:
+        raise ValueError(
+            f"depth={depth} pools a {input_shape[0]}×{input_shape[1]} image below 1×1: "
+            f"use a depth of at most {max(smallest.bit_length() - 1, 1)}."
+        )
+
+
+def build_backbone(family: str, input_shape: Sequence[int], num_classes: int, width: int, *, depth: int = 2,
+                   kernel_size: int = 3, dropout: float = 0.2, head: str = "gap",
+                   family_hp: Dict[str, Any] | None = None, name: str | None = None) -> keras.Model:
+    """Builds the backbone with ``family``'s layer in every block.
+
+    Args:
+        family: registered family name.
+        input_shape: (H, W, C).
+        num_classes: size of the softmax output.
+        width: filters of the first block (doubled in each next block).
+        depth: number of blocks.
+        kernel_size: square kernel of every family layer.
+        dropout: rate before the classifier.
+        head: 'gap' (global average pooling) or 'flatten'.
+        family_hp: the family's own keyword arguments.
+        name: model name.
+
+    Returns:
+        An uncompiled ``keras.Model``.
+    """
+    check_architecture(input_shape, depth, head)
+    fam = get_family(family)
+    family_hp = dict(family_hp or {})
+    inputs = keras.Input(shape=tuple(int(v) for v in input_shape))
+    x = inputs
+    for i, filters in enumerate(block_widths(width, depth)):
+        x = fam.build(filters, kernel_size, 1, "same", name=f"{family}_{i}", **family_hp)(x)
+        x = keras.layers.BatchNormalization(name=f"bn_{i}")(x)
+        x = keras.layers.ReLU(name=f"relu_{i}")(x)
+        if x.shape[1] >= 2 and x.shape[2] >= 2:
+            x = keras.layers.MaxPooling2D(2, name=f"pool_{i}")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x) if head == "gap" else keras.layers.Flatten(name="flatten")(x)
+    x = keras.layers.Dropout(dropout, name="dropout")(x)
+    outputs = keras.layers.Dense(num_classes, activation="softmax", name="classifier")(x)
+    return keras.Model(inputs, outputs, name=name or f"{family}_backbone")
+
+
+def backbone_param_count(family: str, input_shape: Sequence[int], num_classes: int, width: int, *, depth: int = 2,
+                         kernel_size: int = 3, head: str = "gap", family_hp: Dict[str, Any] | None = None) -> int:
+    """Exact trainable parameter count of :func:`build_backbone`, from the families' formulas."""
+    check_architecture(input_shape, depth, head)
+    fam = get_family(family)
+    family_hp = dict(family_hp or {})
+    total = 0
+    shapes = block_input_shapes(input_shape, width, depth, kernel_size)
+    for filters, shape in zip(block_widths(width, depth), shapes):
+        total += fam.param_count(shape, filters, kernel_size, 1, "same", **family_hp)
+        total += 2 * filters  # BatchNorm gamma and beta (moving stats are not trainable)
+    last = block_widths(width, depth)[-1]
+    h, w, _ = shapes[-1]
+    if h >= 2 and w >= 2:
+        h, w = h // 2, w // 2
+    features = last if head == "gap" else h * w * last
+    return total + features * num_classes + num_classes
