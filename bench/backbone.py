@@ -7,6 +7,7 @@ Layers use 'same' padding so every family sees the same spatial sizes.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Dict, Sequence, Tuple
 
 import keras
@@ -16,12 +17,18 @@ from layers import get_family
 HEADS = ("gap", "flatten")
 
 
-def block_widths(width: int, depth: int) -> Tuple[int, ...]:
-    """Filters of each block: w, 2w, 4w, …"""
-    return tuple(width * 2**i for i in range(depth))
+def block_widths(width: float, depth: int) -> Tuple[int, ...]:
+    """Filters of each block: w, 2w, 4w, … rounded half up.
+
+    ``width`` may be fractional (the budget solver uses quarter steps) so that the parameter
+    count can land near a budget even when one more filter in the first block is a big step.
+    """
+    if not width >= 1:
+        raise ValueError(f"width={width!r} is not accepted: give a number >= 1.")
+    return tuple(max(1, math.floor(width * 2**i + 0.5)) for i in range(depth))
 
 
-def block_input_shapes(input_shape: Sequence[int], width: int, depth: int, kernel_size: int) -> Tuple[Tuple[int, int, int], ...]:
+def block_input_shapes(input_shape: Sequence[int], width: float, depth: int, kernel_size: int) -> Tuple[Tuple[int, int, int], ...]:
     """The (H, W, C) each block's family layer sees (after the previous blocks' pooling)."""
     h, w, c = (int(v) for v in input_shape)
     shapes = []
@@ -45,7 +52,7 @@ def check_architecture(input_shape, depth: int, head: str) -> None:
         )
 
 
-def build_backbone(family: str, input_shape: Sequence[int], num_classes: int, width: int, *, depth: int = 2,
+def build_backbone(family: str, input_shape: Sequence[int], num_classes: int, width: float, *, depth: int = 2,
                    kernel_size: int = 3, dropout: float = 0.2, head: str = "gap",
                    family_hp: Dict[str, Any] | None = None, name: str | None = None) -> keras.Model:
     """Builds the backbone with ``family``'s layer in every block.
@@ -54,7 +61,8 @@ def build_backbone(family: str, input_shape: Sequence[int], num_classes: int, wi
         family: registered family name.
         input_shape: (H, W, C).
         num_classes: size of the softmax output.
-        width: filters of the first block (doubled in each next block).
+        width: filters of the first block (doubled in each next block; may be fractional,
+            see :func:`block_widths`).
         depth: number of blocks.
         kernel_size: square kernel of every family layer.
         dropout: rate before the classifier.
@@ -82,7 +90,7 @@ def build_backbone(family: str, input_shape: Sequence[int], num_classes: int, wi
     return keras.Model(inputs, outputs, name=name or f"{family}_backbone")
 
 
-def backbone_param_count(family: str, input_shape: Sequence[int], num_classes: int, width: int, *, depth: int = 2,
+def backbone_param_count(family: str, input_shape: Sequence[int], num_classes: int, width: float, *, depth: int = 2,
                          kernel_size: int = 3, head: str = "gap", family_hp: Dict[str, Any] | None = None) -> int:
     """Exact trainable parameter count of :func:`build_backbone`, from the families' formulas."""
     check_architecture(input_shape, depth, head)

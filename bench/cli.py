@@ -1,0 +1,165 @@
+"""The `wsbench` command line: bench, families, report, throughput, speed, train."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+from bench.profiles import PROFILES, check_profile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+class CliError(Exception):
+    """Bad command-line input; printed as 'wsbench: error: …' with exit code 2."""
+
+
+def _budgets(text: str):
+    parts = [p.strip() for p in str(text).split(",")]
+    if not parts or any(not p for p in parts):
+        raise CliError(f"--budgets {text!r} is not accepted: give comma-separated positive integers, e.g. 5000,20000.")
+    out = []
+    for p in parts:
+        try:
+            value = float(p)
+        except ValueError:
+            raise CliError(f"budget {p!r} is not a number: give comma-separated positive integers, "
+                           f"e.g. 5000,20000.") from None
+        if not value > 0 or value != int(value):
+            raise CliError(f"budget {p!r} is not accepted: give positive integers, e.g. 5000,20000.")
+        out.append(int(value))
+    return tuple(out)
+
+
+def add_bench_parser(sub) -> None:
+    p = sub.add_parser("bench", help="tune every family under equal parameter budgets and evaluate it")
+    p.add_argument("--profile", default="default", help=f"settings preset: {', '.join(PROFILES)} (default: default)")
+    p.add_argument("--dataset", help="digits, faces, shapes-aligned, shapes-anywhere, mnist, fashion_mnist, "
+                                     "cifar10, or a path to an .npz")
+    p.add_argument("--families", help="comma-separated family names, or 'all'")
+    p.add_argument("--budgets", help="comma-separated trainable-parameter budgets, e.g. 5000,20000")
+    p.add_argument("--tuner", help="random, bayesian or hyperband")
+    p.add_argument("--max-trials", type=int)
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--seeds", type=int, help="seeds of the final evaluation")
+    p.add_argument("--tolerance", type=float, help="budget tolerance as a fraction (default 0.05)")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--seed", type=int, default=0, help="seed of the split, the tuner and the trials")
+    p.add_argument("--run-name", help="results/<run-name>/ (default: <profile>-<dataset>)")
+    p.add_argument("--results-dir", default="results")
+    p.add_argument("--no-throughput", action="store_true", help="skip the throughput stage")
+
+
+def bench_config(args):
+    from bench.runner import BenchConfig
+
+    preset = check_profile(args.profile)
+    pick = lambda name: getattr(args, name) if getattr(args, name) is not None else preset.get(name)  # noqa: E731
+    families = pick("families")
+    if isinstance(families, str):
+        families = tuple(f.strip() for f in families.split(",")) if families != "all" else ()
+    budgets = _budgets(args.budgets) if args.budgets is not None else tuple(preset["budgets"])
+    kwargs = dict(dataset=pick("dataset"), families=tuple(families), budgets=budgets, tuner=pick("tuner"),
+                  max_trials=pick("max_trials"), epochs=pick("epochs"), seeds=pick("seeds"),
+                  batch_size=pick("batch_size"), patience=preset["patience"], seed=args.seed, profile=args.profile,
+                  run_name=args.run_name or "", results_dir=args.results_dir, throughput=not args.no_throughput)
+    if args.tolerance is not None:
+        kwargs["tolerance"] = args.tolerance
+    return BenchConfig(**kwargs)
+
+
+def cmd_bench(args) -> int:
+    from bench.evaluation import accuracy_table
+    from bench.runner import run_bench
+
+    run = run_bench(bench_config(args), ["wsbench"] + sys.argv[1:])
+    final = run.read("final")
+    print("\nTest accuracy (mean ± std over seeds, n, actual trainable parameters):")
+    print(accuracy_table(final).to_string())
+    print(f"\nwrote {run.path}/: run.json trials.csv final.csv"
+          + (" throughput.csv" if (run.path / "throughput.csv").exists() else "") + " models/ tuner/")
+    return 0
+
+
+def cmd_families(args) -> int:
+    from layers import get_family, list_families, plugin_errors
+
+    for name in list_families():
+        fam = get_family(name)
+        print(f"{name:20s} {fam.source:28s} {fam.description}")
+    for name, error in plugin_errors().items():
+        print(f"{name:20s} {'plugin (failed)':28s} {error}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from bench.report import build_report, newest_run
+
+    run_dir = Path(args.run) if args.run else newest_run(Path(args.results_dir))
+    if args.run and not run_dir.exists() and (Path(args.results_dir) / args.run).exists():
+        run_dir = Path(args.results_dir) / args.run
+    path = build_report(run_dir)
+    print(f"wrote {path}")
+    return 0
+
+
+def cmd_throughput(args) -> int:
+    from bench.throughput import measure_run
+
+    run_dir = Path(args.run)
+    if not run_dir.exists() and (Path(args.results_dir) / args.run).exists():
+        run_dir = Path(args.results_dir) / args.run
+    frame = measure_run(run_dir, batch=args.batch, repeats=args.repeats)
+    print(frame.to_string(index=False))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="wsbench", description="Does relaxing convolution's hard weight sharing "
+                                     "pay off at the same parameter count and tuning effort?")
+    sub = parser.add_subparsers(dest="command", required=True)
+    add_bench_parser(sub)
+    sub.add_parser("families", help="list the registered layer families and where they come from")
+    p = sub.add_parser("report", help="build report.md and figures from a stored run (never trains)")
+    p.add_argument("run", nargs="?", help="run directory or name (default: the newest run)")
+    p.add_argument("--results-dir", default="results")
+    p = sub.add_parser("throughput", help="(re)measure the throughput of a run's saved models")
+    p.add_argument("run", help="run directory or name")
+    p.add_argument("--results-dir", default="results")
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--repeats", type=int, default=5)
+    for module in ("bench.speed", "bench.train"):
+        try:
+            __import__(module, fromlist=["add_parser"]).add_parser(sub)
+        except ImportError as exc:
+            if exc.name != module:
+                raise
+    return parser
+
+
+COMMANDS = {"bench": cmd_bench, "families": cmd_families, "report": cmd_report, "throughput": cmd_throughput}
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Entry point of the `wsbench` console script; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command in COMMANDS:
+            return COMMANDS[args.command](args)
+        module = __import__(f"bench.{args.command}", fromlist=["run"])
+        return module.run(args)
+    except (CliError, ValueError) as exc:
+        # ValueError covers every validation error (FamilyError, DatasetError, ResultsError, ...).
+        print(f"wsbench: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("wsbench: interrupted; rerun the same command to resume.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

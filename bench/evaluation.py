@@ -1,0 +1,104 @@
+"""The final stage: retrain each family × budget's best configuration with several seeds
+and evaluate it once on the test split."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict
+
+import keras
+import pandas as pd
+
+from bench.hypermodel import BudgetedHyperModel
+from bench.results import RunDir
+from bench.tuning import best_trial
+
+
+def model_path(run: RunDir, family: str, budget: int) -> Path:
+    """Where the best model of a family × budget is saved."""
+    return run.path / "models" / f"{family}__{budget}.keras"
+
+
+def save_model_atomically(model: keras.Model, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keras")
+    os.close(fd)
+    try:
+        model.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def no_trial_row(run: RunDir, context: Dict[str, Any]) -> Dict[str, Any]:
+    """The single final.csv row of a cell whose search found no completed trial."""
+    trials = run.read("trials")
+    mine = trials[(trials["family"] == context["family"]) & (trials["budget"].astype(str) == str(context["budget"]))]
+    infeasible = mine[mine["status"] == "infeasible"]
+    status = "infeasible" if len(infeasible) == len(mine) and len(mine) else "failed"
+    reasons = mine["reason"].dropna().astype(str)
+    reason = reasons.iloc[0] if len(reasons) else "no trial finished"
+    return dict(context, seed="", status=status, reason=f"no completed trial in {len(mine)}: {reason}",
+                best_hp="", width=None, params=None, test_accuracy=None, test_loss=None, epochs=None, train_s=None)
+
+
+def run_final(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperModel, tuner, dataset, *, seeds: int,
+              base_seed: int, report: Callable[[Dict[str, Any]], None]) -> None:
+    """Retrains the best trial's configuration with ``seeds`` seeds; appends final.csv rows.
+
+    The first seed's model is saved to ``models/<family>__<budget>.keras`` before its row is
+    written, so a row always has its model on disk.
+    """
+    best = best_trial(tuner)
+    if best is None:
+        for row in run.append("final", [no_trial_row(run, context)]):
+            report(row)
+        return
+    hp = best.hyperparameters
+    done = run.keys("final")
+    for i in range(seeds):
+        seed = base_seed + i
+        if (context["family"], str(context["budget"]), str(seed)) in done:
+            continue
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(seed)
+        model = hypermodel.build(hp)
+        start = time.perf_counter()
+        metrics = hypermodel.fit(hp, model, dataset.x_train, dataset.y_train,
+                                 validation_data=(dataset.x_val, dataset.y_val),
+                                 epochs=hypermodel.settings.epochs)
+        train_s = time.perf_counter() - start
+        test_loss, test_accuracy = model.evaluate(dataset.x_test, dataset.y_test, verbose=0,
+                                                  batch_size=hypermodel.settings.batch_size)
+        if i == 0:
+            save_model_atomically(model, model_path(run, context["family"], context["budget"]))
+        row = dict(context, seed=seed, status="completed", reason="",
+                   best_hp=json.dumps({k: v for k, v in hp.values.items() if not k.startswith("tuner/")},
+                                      sort_keys=True),
+                   width=float(metrics["width"]), params=int(metrics["params"]), test_accuracy=float(test_accuracy),
+                   test_loss=float(test_loss), epochs=int(metrics["epochs"]), train_s=train_s)
+        for written in run.append("final", [row]):
+            report(written)
+
+
+def accuracy_table(final: pd.DataFrame) -> pd.DataFrame:
+    """Family × budget table of 'mean ± std (n=…, … params)' or the cell's status."""
+    cells = {}
+    for (family, budget), group in final.groupby(["family", "budget"], sort=False):
+        done = group[group["status"] == "completed"]
+        if done.empty:
+            cells[(family, budget)] = str(group["status"].iloc[0])
+            continue
+        acc = done["test_accuracy"].astype(float)
+        std = acc.std(ddof=1) if len(acc) > 1 else float("nan")
+        cells[(family, budget)] = f"{acc.mean():.3f} ± {std:.3f} (n={len(acc)}, {int(done['params'].iloc[0]):,} p)"
+    table = pd.Series(cells).unstack()
+    table.index.name, table.columns.name = "family", "budget"
+    return table

@@ -1,0 +1,114 @@
+"""The keras-tuner HyperModel: one family's backbone at a fixed parameter budget.
+
+Shared hyperparameters (identical for every family): learning rate, kernel size, dropout.
+Family hyperparameters come from the family's own declaration. Width is solved, not
+tuned (see :mod:`bench.budget`); the solved width and the actual parameter count are
+returned from :meth:`BudgetedHyperModel.fit` as metrics, because ``hp.Fixed`` cannot
+carry a per-trial derived value.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, Tuple
+
+import keras
+import keras_tuner as kt
+import numpy as np
+
+from bench.backbone import build_backbone
+from bench.budget import solve_width
+from layers import get_family
+
+KERNEL_SIZES = (3, 5)
+INFEASIBLE_PREFIX = "infeasible: "
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """How every model is trained; the same for every family (recorded in run.json)."""
+
+    epochs: int = 20
+    batch_size: int = 64
+    patience: int = 3
+    depth: int = 2
+    head: str = "gap"
+    tolerance: float = 0.05
+
+
+def shared_hyperparameters(hp: kt.HyperParameters) -> Dict[str, Any]:
+    """Declares the hyperparameters every family shares and returns their values."""
+    return {
+        "learning_rate": hp.Float("learning_rate", 1e-4, 1e-2, sampling="log", default=1e-3),
+        "kernel_size": hp.Choice("kernel_size", list(KERNEL_SIZES), default=3),
+        "dropout": hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.2),
+    }
+
+
+class BudgetedHyperModel(kt.HyperModel):
+    """Builds and trains ``family``'s backbone at ``budget`` trainable parameters.
+
+    Args:
+        family: registered family name.
+        input_shape: (H, W, C) of the images.
+        num_classes: number of classes.
+        budget: target trainable parameter count.
+        settings: the training settings shared by all families.
+    """
+
+    def __init__(self, family: str, input_shape: Tuple[int, int, int], num_classes: int, budget: int,
+                 settings: TrainingSettings):
+        super().__init__(name=f"{family}_{budget}")
+        self.family = family
+        self.input_shape = tuple(int(v) for v in input_shape)
+        self.num_classes = int(num_classes)
+        self.budget = int(budget)
+        self.settings = settings
+
+    def choices(self, hp: kt.HyperParameters) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+        """(shared values, family keyword arguments) for ``hp``, declaring them as needed."""
+        return shared_hyperparameters(hp), get_family(self.family).hyperparameters(hp)
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        shared, family_hp = self.choices(hp)
+        s = self.settings
+        solution = solve_width(self.family, self.input_shape, self.num_classes, self.budget,
+                               tolerance=s.tolerance, depth=s.depth, kernel_size=shared["kernel_size"],
+                               head=s.head, family_hp=family_hp)
+        if not solution.feasible:
+            # FailedTrialError ends this trial only; the search goes on.
+            raise kt.errors.FailedTrialError(INFEASIBLE_PREFIX + solution.reason)
+        model = build_backbone(self.family, self.input_shape, self.num_classes, solution.width, depth=s.depth,
+                               kernel_size=shared["kernel_size"], dropout=shared["dropout"], head=s.head,
+                               family_hp=family_hp)
+        model.compile(optimizer=keras.optimizers.Adam(shared["learning_rate"]),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.wsbench_width = solution.width
+        return model
+
+    def fit(self, hp, model, x, y, validation_data=None, callbacks=None, **kwargs):
+        """Trains with early stopping on validation loss; returns the best epoch's metrics
+        plus ``params``, ``width``, ``epochs`` and ``wall_s``."""
+        s = self.settings
+        kwargs.setdefault("epochs", s.epochs)
+        kwargs.setdefault("batch_size", s.batch_size)
+        kwargs.setdefault("verbose", 0)
+        stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=s.patience, restore_best_weights=True)
+        start = time.perf_counter()
+        history = model.fit(x, y, validation_data=validation_data,
+                            callbacks=list(callbacks or []) + [stop, keras.callbacks.TerminateOnNaN()], **kwargs)
+        wall = time.perf_counter() - start
+        losses = history.history.get("val_loss", [])
+        if not losses or not all(math.isfinite(v) for v in history.history.get("loss", [])):
+            raise kt.errors.FailedTrialError("training diverged: the loss became NaN or infinite")
+        best = int(np.argmin(losses))
+        return {
+            "val_accuracy": float(history.history["val_accuracy"][best]),
+            "val_loss": float(losses[best]),
+            "params": float(sum(int(np.prod(w.shape)) for w in model.trainable_weights)),
+            "width": float(getattr(model, "wsbench_width", 0)),
+            "epochs": float(len(losses)),
+            "wall_s": float(wall),
+        }

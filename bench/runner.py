@@ -1,0 +1,232 @@
+"""`wsbench bench`: validate everything, then search → final → throughput for every
+family × budget, recording as it goes.
+
+Nothing is written until every input has been checked, so bad input leaves results/
+untouched. Rerunning the same command resumes: finished trials, final rows and
+throughput rows are never redone or duplicated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+from bench.evaluation import run_final
+from bench.budget import check_budget, check_tolerance, solve_width
+from bench.hypermodel import KERNEL_SIZES, BudgetedHyperModel, TrainingSettings
+from bench.results import ResultsError, RunDir, check_run_name
+from bench.tuning import check_tuner, run_search
+
+
+@dataclass
+class BenchConfig:
+    """Everything that defines a run; stored in run.json and compared on resume."""
+
+    dataset: str = "digits"
+    families: Tuple[str, ...] = ()
+    budgets: Tuple[int, ...] = (2000, 5000, 15000)
+    tuner: str = "random"
+    max_trials: int = 4
+    epochs: int = 15
+    seeds: int = 3
+    tolerance: float = 0.05
+    batch_size: int = 64
+    patience: int = 3
+    seed: int = 0
+    val_fraction: float = 0.15
+    depth: int = 2
+    head: str = "gap"
+    profile: str = "default"
+    run_name: str = ""
+    results_dir: str = "results"
+    throughput: bool = True
+    throughput_batch: int = 128
+    throughput_repeats: int = 5
+
+    # Settings that may differ between a run and its resumption.
+    RESUMABLE_DIFFERENCES = ("results_dir",)
+
+    def comparable(self) -> Dict[str, Any]:
+        data = dataclasses.asdict(self)
+        for key in self.RESUMABLE_DIFFERENCES:
+            data.pop(key)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+
+def positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name}={value!r} is not accepted: give a positive integer.")
+    return value
+
+
+def validate(config: BenchConfig) -> BenchConfig:
+    """Checks every setting; raises ValueError naming the bad value and what is accepted."""
+    from layers import get_family, list_families
+
+    families = list_families() if config.families in ((), ("all",), "all") else list(config.families)
+    if not families:
+        raise ValueError("no family given: name at least one of " + ", ".join(list_families()) + " (or 'all').")
+    for name in families:
+        get_family(name)
+    if len(set(families)) != len(families):
+        raise ValueError(f"families {families} name a family twice: give each once.")
+    budgets = [check_budget(b) for b in config.budgets]
+    if not budgets:
+        raise ValueError("no budget given: give at least one positive parameter count.")
+    check_tuner(config.tuner)
+    for name in ("max_trials", "epochs", "seeds", "batch_size", "patience", "depth", "throughput_batch",
+                 "throughput_repeats"):
+        positive_int(getattr(config, name), name)
+    check_tolerance(config.tolerance)
+    if not 0 < config.val_fraction < 1:
+        raise ValueError(f"val_fraction={config.val_fraction!r} is not accepted: give a fraction in (0, 1).")
+    run_name = check_run_name(config.run_name or f"{config.profile}-{Path(config.dataset).stem}")
+    return dataclasses.replace(config, families=tuple(families), budgets=tuple(budgets), run_name=run_name)
+
+
+def check_writable(results_dir: Path) -> None:
+    """Raises ResultsError unless ``results_dir`` (or its nearest existing parent) is writable."""
+    probe = Path(results_dir).resolve()
+    while not probe.exists():
+        probe = probe.parent
+    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
+        raise ResultsError(f"results directory {results_dir} is not writable ({probe} refuses writes): "
+                           f"give a writable --results-dir.")
+
+
+def feasibility(config: BenchConfig, input_shape, num_classes) -> Dict[Tuple[str, int], bool]:
+    """Whether each family × budget can be met with its default choices at some kernel size."""
+    import keras_tuner as kt
+    from layers import get_family
+
+    out = {}
+    for family in config.families:
+        family_hp = get_family(family).hyperparameters(kt.HyperParameters())
+        for budget in config.budgets:
+            out[(family, budget)] = any(
+                solve_width(family, input_shape, num_classes, budget, tolerance=config.tolerance, depth=config.depth,
+                            kernel_size=k, head=config.head, family_hp=family_hp).feasible
+                for k in KERNEL_SIZES)
+    return out
+
+
+class Progress:
+    """One line per finished trial and an overall bar with an ETA."""
+
+    def __init__(self, total: Optional[int], stream=sys.stdout):
+        self.total, self.done, self.start, self.stream = total, 0, time.perf_counter(), stream
+
+    def trial(self, row: Dict[str, Any], max_trials: int) -> None:
+        self.done += 1
+        acc = f"val_acc {row['val_accuracy']:.3f}" if row["status"] == "completed" else row["status"]
+        params = f"{int(row['params']):,} params" if row.get("params") is not None else row.get("reason", "")
+        wall = row.get("wall_s")
+        wall = f"{wall:.1f} s" if isinstance(wall, (int, float)) and wall == wall else "-"
+        print(f"  [{row['family']} | budget {int(row['budget']):,}] trial {row['trial_index']}/{max_trials}  "
+              f"{params}  {acc}  {wall}", file=self.stream)
+        self.bar()
+
+    def bar(self) -> None:
+        if not self.total:
+            return
+        frac = min(self.done / self.total, 1.0)
+        elapsed = time.perf_counter() - self.start
+        eta = elapsed / frac - elapsed if frac > 0 else float("nan")
+        filled = int(frac * 30)
+        print(f"  [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} trials  "
+              f"elapsed {elapsed:.0f} s  ETA {eta:.0f} s", file=self.stream, flush=True)
+
+    def final(self, row: Dict[str, Any]) -> None:
+        if row["status"] != "completed":
+            print(f"  [{row['family']} | budget {int(row['budget']):,}] {row['status']}: {row['reason']}",
+                  file=self.stream, flush=True)
+            return
+        print(f"  [{row['family']} | budget {int(row['budget']):,}] seed {row['seed']}: "
+              f"test_acc {row['test_accuracy']:.3f}  ({row['params']:,} params, {row['train_s']:.1f} s)",
+              file=self.stream, flush=True)
+
+
+def prepare_run(config: BenchConfig, command: List[str]):
+    """Validates the configuration and the data, then creates or reopens the run directory.
+
+    Returns:
+        (config, dataset, run) ready to run.
+    """
+    from bench.datasets import load_dataset
+
+    config = validate(config)
+    dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed)
+    feasible = feasibility(config, dataset.input_shape, dataset.num_classes)
+    for budget in config.budgets:
+        if not any(feasible[(f, budget)] for f in config.families):
+            raise ValueError(f"budget {budget:,} cannot be met by any of {list(config.families)} within "
+                             f"±{config.tolerance:.0%} on {config.dataset} {dataset.input_shape}: give a larger "
+                             f"budget or a larger --tolerance.")
+    check_writable(Path(config.results_dir))
+    run = RunDir(Path(config.results_dir) / config.run_name)
+    if run.run_json.exists():
+        stored = run.read_run().get("config", {})
+        now = config.comparable()
+        diffs = [f"{k}: {stored.get(k)!r} → {now[k]!r}" for k in now if stored.get(k) != now[k]]
+        if diffs:
+            raise ResultsError(f"run {config.run_name!r} in {config.results_dir} was started with another "
+                               f"configuration ({'; '.join(diffs)}): rerun with the same settings to resume, "
+                               f"or give a new --run-name.")
+        for table in ("trials", "final"):
+            run.read(table)  # a corrupted table is refused before anything runs
+        run.update_run(status="running", resumed=dt.datetime.now().isoformat(timespec="seconds"))
+    else:
+        from bench.environment import git_commit, hardware, library_versions
+
+        run.path.mkdir(parents=True, exist_ok=True)
+        run.write_run({
+            "run_id": config.run_name, "command": " ".join(command), "config": config.comparable(),
+            "tuner": {"kind": config.tuner, "max_trials": config.max_trials, "epochs": config.epochs,
+                      "early_stopping": {"monitor": "val_loss", "patience": config.patience},
+                      "objective": "val_accuracy", "seed": config.seed},
+            "dataset": {"name": config.dataset, "input_shape": list(dataset.input_shape),
+                        "num_classes": dataset.num_classes, "sizes": dataset.sizes()},
+            "versions": library_versions(), "hardware": hardware(), "git_commit": git_commit(),
+            "started": dt.datetime.now().isoformat(timespec="seconds"), "ended": None, "status": "running",
+        })
+    return config, dataset, run
+
+
+def run_bench(config: BenchConfig, command: List[str]) -> RunDir:
+    """Runs (or resumes) a whole benchmark and returns its run directory."""
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+    config, dataset, run = prepare_run(config, command)
+    settings = TrainingSettings(epochs=config.epochs, batch_size=config.batch_size, patience=config.patience,
+                                depth=config.depth, head=config.head, tolerance=config.tolerance)
+    search_data = {"x_train": dataset.x_train, "y_train": dataset.y_train, "x_val": dataset.x_val,
+                   "y_val": dataset.y_val}
+    cells = [(f, b) for f in config.families for b in config.budgets]
+    total = len(cells) * config.max_trials if config.tuner != "hyperband" else None
+    progress = Progress(total)
+    progress.done = len(run.read("trials"))
+    print(f"wsbench: run {config.run_name!r} → {run.path}  ({len(cells)} family × budget cells, "
+          f"{config.tuner} tuner, {config.max_trials} trials each, {config.seeds} seeds)", flush=True)
+    for family, budget in cells:
+        context = {"run_id": config.run_name, "dataset": config.dataset, "family": family, "budget": budget}
+        hypermodel = BudgetedHyperModel(family, dataset.input_shape, dataset.num_classes, budget, settings)
+        tuner = run_search(
+            run, context, hypermodel, search_data, tuner_kind=config.tuner, max_trials=config.max_trials,
+            epochs=config.epochs, batch_size=config.batch_size, seed=config.seed,
+            report=lambda row: progress.trial(row, config.max_trials))
+        run_final(run, context, hypermodel, tuner, dataset, seeds=config.seeds, base_seed=config.seed,
+                  report=progress.final)
+    if config.throughput:
+        from bench.throughput import measure_run
+
+        print("wsbench: measuring throughput of the best models", flush=True)
+        measure_run(run.path, batch=config.throughput_batch, repeats=config.throughput_repeats)
+    run.update_run(status="complete", ended=dt.datetime.now().isoformat(timespec="seconds"))
+    return run

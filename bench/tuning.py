@@ -1,0 +1,143 @@
+"""The search stage: one keras-tuner project per dataset × family × budget.
+
+Every family gets the same tuner, trial count, epochs, early stopping and oracle seed.
+Projects live under ``results/<run>/tuner/`` with ``overwrite=False`` so rerunning the
+same command resumes each search where it stopped. Each finished trial becomes a row of
+``trials.csv`` (completed, failed or infeasible, with the reason).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+import keras
+import keras_tuner as kt
+import numpy as np
+
+from bench.hypermodel import INFEASIBLE_PREFIX, BudgetedHyperModel
+from bench.results import RunDir
+
+TUNERS = ("random", "bayesian", "hyperband")
+OBJECTIVE = kt.Objective("val_accuracy", direction="max")
+_TUNER_CLASSES = {"random": kt.RandomSearch, "bayesian": kt.BayesianOptimization, "hyperband": kt.Hyperband}
+_FINISHED = (kt.engine.trial.TrialStatus.COMPLETED, kt.engine.trial.TrialStatus.FAILED,
+             kt.engine.trial.TrialStatus.INVALID)
+
+
+def check_tuner(name: str) -> str:
+    if name not in TUNERS:
+        raise ValueError(f"tuner {name!r} is not accepted: use one of {list(TUNERS)}.")
+    return name
+
+
+def project_name(dataset: str, family: str, budget: int) -> str:
+    return f"{dataset}__{family}__{budget}"
+
+
+def trial_seed(base_seed: int, trial_id: str) -> int:
+    """The training seed of one trial: fixed by the run seed and the trial's number."""
+    return int(base_seed) * 100_003 + int(trial_id)
+
+
+def _reason(message: Optional[str]) -> Tuple[str, str]:
+    """(status, reason) of a failed trial from keras-tuner's traceback message."""
+    text = (message or "").strip()
+    last = text.splitlines()[-1] if text else "unknown error"
+    if INFEASIBLE_PREFIX in text:
+        return "infeasible", text[text.index(INFEASIBLE_PREFIX) + len(INFEASIBLE_PREFIX):].splitlines()[0]
+    return "failed", last.split(": ", 1)[-1] if "Error" in last.split(":")[0] else last
+
+
+def trial_rows(oracle, context: Dict[str, Any], walls: Dict[str, float]) -> List[Dict[str, Any]]:
+    """trials.csv rows for every finished trial of ``oracle``, in creation order."""
+    rows = []
+    for index, (trial_id, trial) in enumerate(oracle.trials.items(), start=1):
+        if trial.status not in _FINISHED:
+            continue
+        hp = {k: v for k, v in trial.hyperparameters.values.items()}
+        row = dict(context, trial_index=index, trial_id=trial_id, hp=json.dumps(hp, sort_keys=True),
+                   width=None, params=None, val_accuracy=None, val_loss=None, epochs=None,
+                   wall_s=walls.get(trial_id))
+        if trial.status == kt.engine.trial.TrialStatus.COMPLETED:
+            m = trial.metrics
+            get = lambda name: m.get_best_value(name) if m.exists(name) else None  # noqa: E731
+            row.update(status="completed", reason="", width=float(get("width")), params=int(get("params")),
+                       val_accuracy=get("val_accuracy"), val_loss=get("val_loss"), epochs=int(get("epochs")),
+                       wall_s=get("wall_s"))
+        else:
+            row["status"], row["reason"] = _reason(trial.message)
+        rows.append(row)
+    return rows
+
+
+def make_tuner(kind: str, hypermodel: BudgetedHyperModel, directory: Path, project: str, *, max_trials: int,
+               epochs: int, seed: int, on_rows: Callable[[Any], None]):
+    """Builds a keras-tuner of ``kind`` whose trials report to ``on_rows(tuner)`` as they end."""
+    base = _TUNER_CLASSES[check_tuner(kind)]
+
+    class RecordingTuner(base):
+        """Seeds every trial's training and records each finished trial."""
+
+        def on_trial_begin(self, trial):
+            super().on_trial_begin(trial)
+            self._wsbench_started = time.perf_counter()
+            keras.utils.set_random_seed(trial_seed(seed, trial.trial_id) % (2**31))
+
+        def on_trial_end(self, trial):
+            self._wsbench_walls[trial.trial_id] = time.perf_counter() - getattr(self, "_wsbench_started",
+                                                                                time.perf_counter())
+            super().on_trial_end(trial)
+            on_rows(self)
+
+    common = dict(hypermodel=hypermodel, objective=OBJECTIVE, seed=seed, directory=str(directory),
+                  project_name=project, overwrite=False,
+                  # Infeasible choices are failed trials; they must not stop the search.
+                  max_consecutive_failed_trials=10**6)
+    if kind == "hyperband":
+        tuner = RecordingTuner(max_epochs=epochs, factor=3, hyperband_iterations=1, **common)
+    else:
+        tuner = RecordingTuner(max_trials=max_trials, **common)
+    tuner._wsbench_walls = {}
+    return tuner
+
+
+def best_trial(tuner):
+    """The best completed trial, or None when every trial failed or was infeasible."""
+    best = tuner.oracle.get_best_trials(1)
+    if best and best[0].status == kt.engine.trial.TrialStatus.COMPLETED and best[0].score is not None \
+            and math.isfinite(best[0].score):
+        return best[0]
+    return None
+
+
+def run_search(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperModel, data: Dict[str, np.ndarray], *,
+               tuner_kind: str, max_trials: int, epochs: int, batch_size: int, seed: int,
+               report: Callable[[Dict[str, Any]], None]):
+    """Runs (or resumes) one family × budget search; appends its trials to trials.csv.
+
+    Args:
+        run: the run directory.
+        context: run_id, dataset, family, budget (the key columns of every row).
+        hypermodel: the budgeted hypermodel of this family and budget.
+        data: x_train, y_train, x_val, y_val only; the test split is never passed in.
+        report: called with each newly written trials.csv row (progress output).
+
+    Returns:
+        The tuner, searched.
+    """
+    def record(tuner) -> None:
+        for row in run.append("trials", trial_rows(tuner.oracle, context, tuner._wsbench_walls)):
+            report(row)
+
+    tuner = make_tuner(tuner_kind, hypermodel, run.path / "tuner",
+                       project_name(context["dataset"], context["family"], context["budget"]),
+                       max_trials=max_trials, epochs=epochs, seed=seed, on_rows=record)
+    record(tuner)  # trials finished before an interruption but not yet written
+    tuner.search(data["x_train"], data["y_train"], validation_data=(data["x_val"], data["y_val"]),
+                 epochs=epochs, batch_size=batch_size, verbose=0)
+    record(tuner)
+    return tuner
