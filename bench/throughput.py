@@ -1,0 +1,305 @@
+"""What each tuned model costs: training and inference speed, latency, MACs and memory.
+
+Speeds are measured on synthetic batches of the run's input shape (speed does not depend
+on the pixel values), after a warm-up that traces the compiled step functions, then over
+``repeats`` timed repeats; the median is the headline and the min/max the spread. Training
+speed is measured on a clone of the model so the caller's weights are left untouched.
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
+
+import keras
+import numpy as np
+import pandas as pd
+import psutil
+
+import layers
+from bench import run_files
+from bench.run_files import THROUGHPUT_COLUMNS, THROUGHPUT_CSV, RunFilesError
+
+# Arguments that the families' ``macs`` take positionally; the rest of a layer's config is
+# passed as family hyperparameters (each family ignores what it does not use).
+_SHARED_LAYER_ARGS = ("filters", "kernel_size", "strides", "padding")
+_NON_HP_CONFIG = ("name", "trainable", "dtype") + _SHARED_LAYER_ARGS
+
+
+# -- multiply-accumulates ------------------------------------------------------------------------
+def _layer_classes() -> Dict[type, str]:
+    """Layer class → family name, found by building one small layer of every family.
+
+    Two families may share a class (sisws / sisws_trainable); their MAC formulas agree, so
+    the first registered wins."""
+    found: Dict[type, str] = {}
+    for name in layers.list_families():
+        try:
+            cls = type(layers.get_family(name).build(1, 1, 1, "valid"))
+        except Exception:  # noqa: BLE001 - a plugin that needs hyperparameters to build
+            continue
+        found.setdefault(cls, name)
+    return found
+
+
+def layer_family(layer: keras.layers.Layer, classes: Optional[Dict[type, str]] = None) -> Optional[str]:
+    """The family a layer belongs to, or None.
+
+    The backbone names its family layers ``<family>_<block>``, which tells sisws from
+    sisws_trainable and covers plugin families; otherwise the exact layer class decides.
+    """
+    match = re.fullmatch(r"(.+)_\d+", layer.name)
+    if match and match.group(1) in layers.list_families():
+        return match.group(1)
+    classes = _layer_classes() if classes is None else classes
+    return classes.get(type(layer))
+
+
+def _input_shape(layer: keras.layers.Layer) -> tuple:
+    return tuple(int(v) for v in layer.input.shape[1:])
+
+
+def layer_macs(layer: keras.layers.Layer, family: Optional[str]) -> int:
+    """Multiply-accumulates per image of one layer: a family layer by its family's analytic
+    formula, a Dense layer as inputs × units, anything else 0."""
+    if family is not None:
+        config = layer.get_config()
+        hp = {k: v for k, v in config.items() if k not in _NON_HP_CONFIG}
+        return int(layers.get_family(family).macs(_input_shape(layer), layer.filters, layer.kernel_size,
+                                                  layer.strides, layer.padding, **hp))
+    if isinstance(layer, keras.layers.Dense):
+        return int(_input_shape(layer)[-1]) * int(layer.units)
+    return 0
+
+
+def model_macs(model: keras.Model) -> int:
+    """Multiply-accumulates per image of a built model's forward pass.
+
+    Sums the analytic count of every family layer (``layers.get_family(name).macs``) and
+    every Dense layer; normalisation, activations and pooling are not counted (they cost
+    O(activations), not O(weights × positions)). Nested models are walked.
+
+    Raises:
+        ValueError: the model has no family or Dense layer to count.
+    """
+    classes = _layer_classes()
+    total, counted = 0, 0
+    stack: List[keras.layers.Layer] = list(model.layers)
+    while stack:
+        layer = stack.pop(0)
+        if isinstance(layer, keras.Model):
+            stack = list(layer.layers) + stack
+            continue
+        family = layer_family(layer, classes)
+        if family is not None or isinstance(layer, keras.layers.Dense):
+            total += layer_macs(layer, family)
+            counted += 1
+    if counted == 0:
+        raise ValueError(f"model {model.name!r} has no family or Dense layer to count MACs of.")
+    return total
+
+
+# -- measuring -------------------------------------------------------------------------------------
+class _PeakRSS:
+    """Samples the process's resident memory in a background thread; ``peak_mb`` is the max."""
+
+    def __init__(self, interval_s: float = 0.005):
+        self.interval_s = interval_s
+        self.process = psutil.Process()
+        self.peak = self.process.memory_info().rss
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.wait(self.interval_s):
+            self.peak = max(self.peak, self.process.memory_info().rss)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.process.memory_info().rss)
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak / 2**20
+
+
+def device_name() -> str:
+    """'GPU: <name>' when TensorFlow sees a GPU, else 'CPU'."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return "CPU"
+    details = tf.config.experimental.get_device_details(gpus[0])
+    return f"GPU: {details.get('device_name', gpus[0].name)}"
+
+
+def trainable_params(model: keras.Model) -> int:
+    """Number of trainable parameters (the budgeted quantity)."""
+    return int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
+
+
+def _check_positive_int(value, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise ValueError(f"{name}={value!r} is not accepted: give an int >= {minimum}.")
+    return int(value)
+
+
+def _timed(fn: Callable[[], None], calls: int) -> float:
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return time.perf_counter() - start
+
+
+def measure_model(model: keras.Model, input_shape: Sequence[int], num_classes: int, *, batch: int = 128,
+                  repeats: int = 5, warmup: int = 1, steps: int = 4, latency_calls: int = 20,
+                  seed: int = 0) -> dict:
+    """Measures training and inference speed, batch-1 latency, MACs and peak memory.
+
+    Each repeat times ``steps`` training steps (Adam, sparse categorical cross-entropy) and
+    ``steps`` inference calls at ``batch`` images, and ``latency_calls`` single-image
+    inference calls. ``warmup`` untimed rounds come first so tracing is not timed.
+
+    Args:
+        model: a built Keras model with a softmax output over ``num_classes``.
+        input_shape: (H, W, C) of one image.
+        num_classes: number of classes (for the synthetic labels).
+        batch: images per training / inference step.
+        repeats: timed repeats (the issue asks for at least 5; fewer is allowed for tests).
+        warmup: untimed rounds before the repeats.
+        steps: steps per repeat.
+        latency_calls: batch-1 calls per repeat (their mean is one latency sample).
+        seed: seed of the synthetic data.
+
+    Returns:
+        dict with ``params``, ``macs_per_image``, ``batch``, ``train_img_s``, ``infer_img_s``
+        and ``latency_ms_b1`` (medians over repeats), each with ``_min`` / ``_max``
+        companions, ``peak_rss_mb`` (peak resident memory of the process while measuring),
+        ``repeats`` and ``device``.
+
+    Raises:
+        ValueError: a non-positive batch, repeats, steps or latency_calls, or a negative warmup.
+    """
+    batch = _check_positive_int(batch, "batch")
+    repeats = _check_positive_int(repeats, "repeats")
+    warmup = _check_positive_int(warmup, "warmup", minimum=0)
+    steps = _check_positive_int(steps, "steps")
+    latency_calls = _check_positive_int(latency_calls, "latency_calls")
+    num_classes = _check_positive_int(num_classes, "num_classes")
+    shape = tuple(int(v) for v in input_shape)
+
+    rng = np.random.default_rng(seed)
+    x = keras.ops.convert_to_tensor(rng.standard_normal((batch, *shape)).astype("float32"))
+    y = keras.ops.convert_to_tensor(rng.integers(0, num_classes, size=batch).astype("int32"))
+    x1 = x[:1]
+
+    # Training changes weights and optimizer state: do it on a copy.
+    trainer = keras.models.clone_model(model)
+    trainer.set_weights(model.get_weights())
+    trainer.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+
+    def train_step():
+        trainer.train_on_batch(x, y)
+
+    def infer_step():
+        model.predict_on_batch(x)
+
+    def latency_step():
+        model.predict_on_batch(x1)
+
+    samples: Dict[str, List[float]] = {"train_img_s": [], "infer_img_s": [], "latency_ms_b1": []}
+    with _PeakRSS() as memory:
+        for _ in range(warmup):
+            train_step(), infer_step(), latency_step()
+        for _ in range(repeats):
+            samples["train_img_s"].append(steps * batch / _timed(train_step, steps))
+            samples["infer_img_s"].append(steps * batch / _timed(infer_step, steps))
+            samples["latency_ms_b1"].append(1000.0 * _timed(latency_step, latency_calls) / latency_calls)
+
+    result = {"params": trainable_params(model), "macs_per_image": model_macs(model), "batch": batch}
+    for key, values in samples.items():
+        result[key] = float(np.median(values))
+        result[f"{key}_min"] = float(np.min(values))
+        result[f"{key}_max"] = float(np.max(values))
+    result.update(peak_rss_mb=memory.peak_mb, repeats=repeats, device=device_name())
+    del trainer
+    return result
+
+
+# -- a whole run ---------------------------------------------------------------------------------
+def measured_cells(run_dir: Path) -> pd.DataFrame:
+    """The rows already in run_dir/throughput.csv (an empty table if there is none)."""
+    path = Path(run_dir) / THROUGHPUT_CSV
+    if not path.is_file():
+        return pd.DataFrame(columns=THROUGHPUT_COLUMNS)
+    return run_files.read_table(run_dir, THROUGHPUT_CSV)
+
+
+def measure_run(run_dir: Path, *, batch: int = 128, repeats: int = 5,
+                progress: Optional[Callable[[str], None]] = None, **measure_kwargs) -> pd.DataFrame:
+    """Measures every saved best model of a run and appends the rows to throughput.csv.
+
+    Reads run.json (input shape, classes, run id), final.csv (the completed family × budget
+    cells and their parameter counts) and models/<family>__<budget>.keras. Cells already in
+    throughput.csv are skipped, so an interrupted measurement resumes; each new row is written
+    atomically (temporary file, then ``os.replace``) as soon as it is measured.
+
+    Args:
+        run_dir: results/<run>.
+        batch, repeats: passed to :func:`measure_model`.
+        progress: called with one line per cell (e.g. ``print``); None for silence.
+        **measure_kwargs: further :func:`measure_model` options (warmup, steps, ...).
+
+    Returns:
+        The whole throughput table (earlier rows and new ones), in schema column order.
+
+    Raises:
+        RunFilesError: the run directory, run.json, final.csv or a model file is missing
+            (every missing model is named before anything is measured).
+    """
+    run_dir = run_files.check_run_dir(run_dir)
+    run = run_files.read_run_json(run_dir)
+    try:
+        input_shape = tuple(run["dataset"]["input_shape"])
+        num_classes = int(run["dataset"]["num_classes"])
+    except (KeyError, TypeError) as exc:
+        raise RunFilesError(f"{str(run_dir / run_files.RUN_JSON)!r} lacks dataset.input_shape / "
+                            f"dataset.num_classes.") from exc
+    final = run_files.read_table(run_dir, run_files.FINAL_CSV)
+    cells = (final[final["status"] == "completed"]
+             .groupby(["family", "budget"], sort=False, as_index=False)["params"].first())
+    table = measured_cells(run_dir)
+    done = {(str(f), run_files.budget_label(b)) for f, b in zip(table["family"], table["budget"])}
+    todo = [c for c in cells.itertuples(index=False) if (c.family, run_files.budget_label(c.budget)) not in done]
+
+    missing = [str(run_files.model_path(run_dir, c.family, c.budget)) for c in todo
+               if not run_files.model_path(run_dir, c.family, c.budget).is_file()]
+    if missing:
+        raise RunFilesError(f"saved models are missing for throughput: {missing}.")
+
+    run_id = run.get("run_id", run_dir.name)
+    for cell in todo:
+        path = run_files.model_path(run_dir, cell.family, cell.budget)
+        if progress:
+            progress(f"throughput {cell.family} @ {run_files.budget_label(cell.budget)}: {path.name}")
+        model = keras.saving.load_model(path, compile=False)
+        measured = measure_model(model, input_shape, num_classes, batch=batch, repeats=repeats, **measure_kwargs)
+        row = {**measured, "run_id": run_id, "family": cell.family, "budget": cell.budget,
+               "params": int(cell.params) if pd.notna(cell.params) else measured["params"]}
+        new = pd.DataFrame([row], columns=THROUGHPUT_COLUMNS)
+        table = new if table.empty else pd.concat([table, new], ignore_index=True)
+        run_files.write_csv_atomic(table, run_dir / THROUGHPUT_CSV, THROUGHPUT_COLUMNS)
+        del model
+        keras.backend.clear_session()
+        gc.collect()
+    return table[THROUGHPUT_COLUMNS].reset_index(drop=True)
