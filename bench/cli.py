@@ -10,7 +10,8 @@ from typing import List, Optional
 
 from bench.profiles import PROFILES, check_profile
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# TensorFlow's C++ start-up chatter (CUDA probing, graph attribute notices) is not actionable here.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 class CliError(Exception):
