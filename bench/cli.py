@@ -66,7 +66,8 @@ def bench_config(args):
     kwargs = dict(dataset=pick("dataset"), families=tuple(families), budgets=budgets, tuner=pick("tuner"),
                   max_trials=pick("max_trials"), epochs=pick("epochs"), seeds=pick("seeds"),
                   batch_size=pick("batch_size"), patience=preset["patience"], seed=args.seed, profile=args.profile,
-                  run_name=args.run_name or "", results_dir=args.results_dir, throughput=not args.no_throughput)
+                  run_name=args.run_name or "", results_dir=args.results_dir, throughput=not args.no_throughput,
+                  throughput_batch=preset["throughput_batch"], throughput_repeats=preset["throughput_repeats"])
     if args.tolerance is not None:
         kwargs["tolerance"] = args.tolerance
     return BenchConfig(**kwargs)
