@@ -108,6 +108,27 @@ def budget_label(budget) -> str:
     return str(int(value)) if value.is_integer() else str(budget)
 
 
+def file_mode() -> int:
+    """The mode a plain new file gets under the current umask (mkstemp's files are 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Writes ``text`` to ``path`` through a temporary file and ``os.replace``."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.chmod(tmp, file_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_csv_atomic(table: pd.DataFrame, path: Path, columns: Sequence[str] | None = None) -> None:
     """Writes ``table`` to ``path`` through a temporary file in the same directory and
     ``os.replace``, so a reader (or a crash) never sees a half-written file."""
@@ -117,6 +138,7 @@ def write_csv_atomic(table: pd.DataFrame, path: Path, columns: Sequence[str] | N
     try:
         with os.fdopen(fd, "w", newline="") as handle:
             table.to_csv(handle, index=False, columns=list(columns) if columns else None)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
