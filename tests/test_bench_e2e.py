@@ -1,0 +1,147 @@
+"""A real, small `wsbench bench` run end to end: files, schema, equal effort, budgets,
+resume after a kill, and the test split kept out of the search."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bench.results import FINAL_COLUMNS, TRIALS_COLUMNS
+
+FAMILIES = ["conv", "sisws", "locally_connected"]
+BUDGET = 3000
+TRIALS, SEEDS = 2, 2
+ARGS = ["bench", "--profile", "quick", "--families", ",".join(FAMILIES), "--budgets", str(BUDGET),
+        "--max-trials", str(TRIALS), "--epochs", "1", "--seeds", str(SEEDS), "--run-name", "e2e"]
+ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", WSBENCH_DISABLE_PLUGINS="1")
+
+
+def wsbench(*args, results_dir: Path, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "bench.cli", *args, "--results-dir", str(results_dir)],
+                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    """One uninterrupted run; returns (run_dir, printed output)."""
+    results = tmp_path_factory.mktemp("results")
+    proc = wsbench(*ARGS, results_dir=results)
+    out, _ = proc.communicate(timeout=600)
+    assert proc.returncode == 0, out
+    return results / "e2e", out
+
+
+def test_all_files_exist_and_follow_the_schema(finished_run):
+    run_dir, out = finished_run
+    for name in ("run.json", "trials.csv", "final.csv", "throughput.csv"):
+        assert (run_dir / name).is_file(), name
+    meta = json.loads((run_dir / "run.json").read_text())
+    for key in ("command", "config", "tuner", "dataset", "versions", "hardware", "git_commit", "started", "ended",
+                "status"):
+        assert key in meta, key
+    assert meta["status"] == "complete"
+    assert set(meta["versions"]) >= {"python", "tensorflow", "keras", "keras_tuner", "numpy"}
+    assert set(meta["dataset"]["sizes"]) == {"train", "val", "test"}
+    assert meta["config"]["families"] == FAMILIES and meta["config"]["seeds"] == SEEDS
+    assert list(pd.read_csv(run_dir / "trials.csv").columns) == TRIALS_COLUMNS
+    assert list(pd.read_csv(run_dir / "final.csv").columns) == FINAL_COLUMNS
+    for family in FAMILIES:
+        assert (run_dir / "models" / f"{family}__{BUDGET}.keras").is_file()
+    # The run ends by printing the accuracy table with every family.
+    table = out[out.index("Test accuracy"):]
+    for family in FAMILIES:
+        assert family in table
+
+
+def test_every_family_gets_the_same_effort_and_lands_on_the_budget(finished_run):
+    run_dir, _ = finished_run
+    trials = pd.read_csv(run_dir / "trials.csv", dtype={"trial_id": str})
+    counts = trials.groupby(["family", "budget"]).size()
+    assert set(counts.index.get_level_values(0)) == set(FAMILIES)
+    assert (counts == TRIALS).all(), counts
+    assert not trials.duplicated(["family", "budget", "trial_id"]).any()
+    done = trials[trials["status"] == "completed"]
+    assert len(done) > 0
+    assert ((done["params"] - BUDGET).abs() <= 0.05 * BUDGET).all()
+    assert done["val_accuracy"].between(0, 1).all()
+    for hp in trials["hp"]:
+        assert {"learning_rate", "kernel_size", "dropout"} <= set(json.loads(hp))
+    final = pd.read_csv(run_dir / "final.csv")
+    completed = final[final["status"] == "completed"]
+    assert (completed.groupby("family").size() == SEEDS).all()
+    assert ((completed["params"] - BUDGET).abs() <= 0.05 * BUDGET).all()
+    assert completed["test_accuracy"].between(0, 1).all()
+
+
+def _wait_for_rows(path: Path, n: int, proc, timeout: float = 300) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if path.exists() and len(pd.read_csv(path)) >= n:
+            return
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended before {path.name} had {n} rows: {proc.stdout.read()}")
+        time.sleep(0.2)
+    pytest.fail(f"{path.name} never reached {n} rows")
+
+
+def test_a_killed_run_resumes_without_losing_or_duplicating_rows(finished_run, tmp_path):
+    reference, _ = finished_run
+    proc = wsbench(*ARGS, results_dir=tmp_path)
+    _wait_for_rows(tmp_path / "e2e" / "trials.csv", 3, proc)  # inside the second family's search
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    rerun = wsbench(*ARGS, results_dir=tmp_path)
+    out, _ = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, out
+    for table, key in (("trials", ["family", "budget", "trial_id"]), ("final", ["family", "budget", "seed"])):
+        got = pd.read_csv(tmp_path / "e2e" / f"{table}.csv", dtype={"trial_id": str})
+        want = pd.read_csv(reference / f"{table}.csv", dtype={"trial_id": str})
+        assert not got.duplicated(key).any()
+        assert sorted(map(tuple, got[key].astype(str).values)) == sorted(map(tuple, want[key].astype(str).values))
+        assert got.notna().sum().sum() > 0
+
+
+def test_the_test_split_is_only_touched_by_the_final_evaluation(tmp_path, monkeypatch):
+    """Every Keras call that receives the test images is an evaluate() made after the
+    cell's search has written all its trials."""
+    import keras
+
+    from bench import datasets
+    from bench.runner import BenchConfig, run_bench
+
+    dataset = datasets.load_dataset("digits")
+    monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: dataset)
+    calls = []
+
+    def spy(method):
+        original = getattr(keras.Model, method)
+
+        def wrapped(self, *args, **kwargs):
+            arrays = [a for a in list(args) + list(kwargs.values()) if isinstance(a, np.ndarray)]
+            val = kwargs.get("validation_data") or ()
+            arrays += [a for a in val if isinstance(a, np.ndarray)]
+            touches = any(np.shares_memory(a, dataset.x_test) or np.shares_memory(a, dataset.y_test) for a in arrays)
+            trials_path = tmp_path / "leak" / "trials.csv"
+            n_trials = len(pd.read_csv(trials_path)) if trials_path.exists() else 0
+            calls.append((method, touches, n_trials))
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(keras.Model, method, wrapped)
+
+    for method in ("fit", "evaluate", "predict"):
+        spy(method)
+    run_bench(BenchConfig(dataset="digits", families=("conv",), budgets=(3000,), max_trials=2, epochs=1, seeds=2,
+                          run_name="leak", results_dir=str(tmp_path), throughput=False), ["test"])
+    touching = [c for c in calls if c[1]]
+    assert [c[0] for c in touching] == ["evaluate"] * 2  # one per seed
+    assert all(n == 2 for _, _, n in touching)  # after both trials were recorded
+    assert sum(1 for c in calls if c[0] == "fit") == 2 + 2  # two trials, two seeds
