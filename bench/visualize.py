@@ -30,6 +30,10 @@ MAX_CENTROID_COLORS = 12
 # 10-colour 'colorblind' palette to the 12 the original layer allowed.
 _EXTRA_COLORS = ((0x44 / 255, 0xAA / 255, 0x99 / 255), (0x88 / 255, 0x22 / 255, 0x55 / 255))
 
+# seaborn's order puts orange and vermillion 1st and 3rd; with few centroids (2×2 is the
+# default) pink and yellow are easier to tell from orange, so vermillion comes later.
+_COLORBLIND_ORDER = (0, 1, 2, 4, 8, 9, 3, 5, 7, 6)
+
 RGB = Tuple[float, float, float]
 
 
@@ -126,7 +130,8 @@ def dominant_centroid_map(layer) -> np.ndarray:
 def centroid_colors(n: int) -> List[RGB]:
     """``n`` distinct colour-blind-safe RGB colours (floats in [0, 1]), one per centroid.
 
-    Seaborn's 'colorblind' palette (10 colours) followed by Tol's teal and wine, so up to 12
+    Seaborn's 'colorblind' palette (10 colours: blue, orange, green, pink, yellow, sky blue,
+    vermillion, tan, grey, light pink) followed by Tol's teal and wine, so up to 12
     centroids can be told apart, as the original layer's colour coding allowed.
 
     Raises:
@@ -136,7 +141,8 @@ def centroid_colors(n: int) -> List[RGB]:
         raise ValueError(
             f"{n!r} centroids cannot be colour coded: colour coding supports 1 to {MAX_CENTROID_COLORS} centroids."
         )
-    palette = [tuple(float(v) for v in c) for c in sns.color_palette("colorblind", 10)] + list(_EXTRA_COLORS)
+    colorblind = sns.color_palette("colorblind", 10)
+    palette = [tuple(float(v) for v in colorblind[i]) for i in _COLORBLIND_ORDER] + list(_EXTRA_COLORS)
     return palette[: int(n)]
 
 
