@@ -244,7 +244,8 @@ def similarity_figure(layer) -> Figure:
     """The centroids of a SISWS layer drawn over its similarity map.
 
     Each output cell is coloured by its dominant centroid, paler where that centroid's share
-    of the similarity is smaller; the centroids are drawn as numbered dots in their colours.
+    of the similarity is smaller (the title gives the range of that share); the centroids are
+    drawn as numbered dots in their colours and named with their (x, y) in the legend.
     Axes are the layer's coordinates (0..scale; y grows downwards like image rows). With
     per-feature centroids, feature 0 is shown.
 
@@ -281,7 +282,10 @@ def similarity_figure(layer) -> Figure:
     ax.set_xlabel("x")
     ax.set_ylabel("y")
     feature = f", feature 0 of {layer.filters}" if layer.per_feature else ""
-    ax.set_title(f"{layer.name}: dominant centroid per output cell ({oh}×{ow}{feature})", fontsize=9)
+    # The share says how soft the mixing is: near 1/S every cell blends all kernels almost equally.
+    share = "share" if layer.local_normalization else "similarity"
+    ax.set_title(f"{layer.name}: dominant centroid per output cell ({oh}×{ow}{feature})\n"
+                 f"its {share} S_s(i, j): {strength.min():.2f} to {strength.max():.2f}", fontsize=9)
     labels = [f"centroid {s} ({x:.2f}, {y:.2f})" for s, (x, y) in enumerate(centroids)]
     ax.legend(handles=_centroid_handles(palette, labels), loc="upper left", bbox_to_anchor=(1.02, 1.0),
               fontsize=7, frameon=False, title="centroid (x, y)", title_fontsize=8)
@@ -300,8 +304,9 @@ def kernel_grid_figure(layer, n_positions: int = 4, color_coding: bool = False) 
     n_filters = tiles.shape[0]
     ncols = math.ceil(math.sqrt(n_filters))
     nrows = math.ceil(n_filters / ncols)
-    legend_width = 1.6 if color_coding else 0.0
-    fig = Figure(figsize=(1.3 * ncols + legend_width, 1.3 * nrows + 0.5), dpi=100)
+    # Constrained layout keeps the square panels and an "outside" legend next to each other.
+    fig = Figure(figsize=(1.25 * ncols + (1.4 if color_coding else 0.0), 1.4 * nrows + 0.4), dpi=100,
+                 layout="constrained")
     for k in range(nrows * ncols):
         ax = fig.add_subplot(nrows, ncols, k + 1)
         ax.set_axis_off()
@@ -311,12 +316,8 @@ def kernel_grid_figure(layer, n_positions: int = 4, color_coding: bool = False) 
     oh, ow = _output_hw(layer)
     r, c = len(sampled_positions(oh, n_positions)), len(sampled_positions(ow, n_positions))
     fig.suptitle(f"{layer.name}: kernels at {r}×{c} of {oh}×{ow} output positions", fontsize=9)
-    right = 1.0
     if color_coding:
         n = _check_sisws(layer, "color_coding").n_kcp
-        right = 1.0 - legend_width / fig.get_figwidth()
         fig.legend(handles=_centroid_handles(centroid_colors(n), [f"centroid {s}" for s in range(n)]),
-                   loc="center right", fontsize=7, frameon=False, title="dominant", title_fontsize=7)
-    fig.subplots_adjust(left=0.02, right=right - 0.01, bottom=0.02, top=1.0 - 0.45 / fig.get_figheight(),
-                        wspace=0.1, hspace=0.3)
+                   loc="outside right center", fontsize=7, frameon=False, title="dominant", title_fontsize=7)
     return fig
