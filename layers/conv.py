@@ -17,6 +17,7 @@ class ConvFamily(Family):
 
     def param_count(self, input_shape, filters, kernel_size, strides=1, padding="valid", use_bias=True, **hp):
         kh, kw = pair(kernel_size, "kernel_size")
+        conv_output_shape(input_shape, kernel_size, strides, padding)  # rejects a kernel larger than a VALID input
         return kh * kw * int(input_shape[-1]) * filters + (filters if use_bias else 0)
 
     def macs(self, input_shape, filters, kernel_size, strides=1, padding="valid", **hp):

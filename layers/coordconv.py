@@ -33,6 +33,7 @@ class CoordConv2D(keras.layers.Layer):
                                         activation=activation, use_bias=use_bias, name="conv")
 
     def build(self, input_shape):
+        conv_output_shape(input_shape[1:3], self.kernel_size, self.strides, self.padding)  # clear error if too small
         self.conv.build((input_shape[0], input_shape[1], input_shape[2], int(input_shape[3]) + 2))
 
     def coordinates(self, height: int, width: int):
@@ -71,6 +72,7 @@ class CoordConvFamily(Family):
 
     def param_count(self, input_shape, filters, kernel_size, strides=1, padding="valid", use_bias=True, **hp):
         kh, kw = pair(kernel_size, "kernel_size")
+        conv_output_shape(input_shape, kernel_size, strides, padding)  # rejects a kernel larger than a VALID input
         return kh * kw * (int(input_shape[-1]) + 2) * filters + (filters if use_bias else 0)
 
     def macs(self, input_shape, filters, kernel_size, strides=1, padding="valid", **hp):

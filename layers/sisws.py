@@ -263,6 +263,7 @@ class _SISWSFamilyBase(Family):
     def param_count(self, input_shape, filters, kernel_size, strides=1, padding="valid", n_centroids=(2, 2),
                     centroids_trainable=None, sigma_trainable=None, per_feature=False, use_bias=True, **hp):
         kh, kw = pair(kernel_size, "kernel_size")
+        conv_output_shape(input_shape, kernel_size, strides, padding)  # rejects a kernel larger than a VALID input
         n_centroids = check_n_centroids(n_centroids)
         s = centroid_count(n_centroids)
         trainable = self.trainable_centroids if centroids_trainable is None else bool(centroids_trainable)
