@@ -127,7 +127,12 @@ def _load_plugins() -> None:
         dist_label = f"{dist.name} {dist.version}" if dist is not None else "unknown distribution"
         before = set(_REGISTRY)
         try:
-            ep.load()
+            loaded = ep.load()
+            # An entry point may name a Family subclass instead of a module that registers
+            # one; it is registered under the entry point's name unless it already is.
+            if (isinstance(loaded, type) and issubclass(loaded, Family)
+                    and not any(type(f) is loaded for f in _REGISTRY.values())):
+                register_family(ep.name)(loaded)
         except FamilyError as exc:
             _PLUGIN_ERRORS[ep.name] = FamilyError(
                 f"plugin entry point {ep.name!r} ({ep.value}) from {dist_label} failed: {exc}"
