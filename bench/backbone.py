@@ -80,7 +80,9 @@ def build_backbone(family: str, input_shape: Sequence[int], num_classes: int, wi
     x = inputs
     for i, filters in enumerate(block_widths(width, depth)):
         x = fam.build(filters, kernel_size, 1, "same", name=f"{family}_{i}", **family_hp)(x)
-        x = keras.layers.BatchNormalization(name=f"bn_{i}")(x)
+        # Small datasets give few steps per epoch; the default momentum (0.99) leaves the moving
+        # statistics near their initial values and inference-mode accuracy near chance.
+        x = keras.layers.BatchNormalization(momentum=0.9, name=f"bn_{i}")(x)
         x = keras.layers.ReLU(name=f"relu_{i}")(x)
         if x.shape[1] >= 2 and x.shape[2] >= 2:
             x = keras.layers.MaxPooling2D(2, name=f"pool_{i}")(x)

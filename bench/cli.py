@@ -52,6 +52,11 @@ def add_bench_parser(sub) -> None:
     p.add_argument("--run-name", help="results/<run-name>/ (default: <profile>-<dataset>)")
     p.add_argument("--results-dir", default="results")
     p.add_argument("--no-throughput", action="store_true", help="skip the throughput stage")
+    g = p.add_argument_group("distributed tuning (keras-tuner chief/worker over gRPC)")
+    g.add_argument("--workers", type=int, help="start this many local worker processes over loopback")
+    g.add_argument("--role", choices=["chief", "worker"], help="this process's role when running across machines")
+    g.add_argument("--oracle", help="HOST:PORT of the chief; search i of the run uses PORT+i")
+    g.add_argument("--worker-id", help="a unique id of this worker (workers only)")
 
 
 def bench_config(args):
@@ -73,11 +78,57 @@ def bench_config(args):
     return BenchConfig(**kwargs)
 
 
+def bench_role(args):
+    """The distributed role the flags ask for, checked for consistency."""
+    from bench.distributed import Role, parse_oracle
+    from bench.runner import positive_int
+
+    if args.workers is not None:
+        positive_int(args.workers, "workers")
+        if args.role or args.oracle:
+            raise CliError("--workers starts local workers itself: do not combine it with --role or --oracle.")
+        return Role()
+    if args.role is None:
+        if args.oracle or args.worker_id:
+            raise CliError("--oracle and --worker-id need --role chief or --role worker.")
+        return Role()
+    if not args.oracle:
+        raise CliError(f"--role {args.role} needs --oracle HOST:PORT (the chief's address).")
+    host, port = parse_oracle(args.oracle)
+    if args.role == "worker":
+        if not args.worker_id or "chief" in args.worker_id:
+            raise CliError(f"--worker-id {args.worker_id!r} is not accepted: give each worker a unique id "
+                           f"not containing 'chief'.")
+        return Role("worker", host, port, args.worker_id)
+    return Role("chief", host, port)
+
+
+def worker_argv(argv):
+    """The bench arguments a local worker gets: the chief's, without --workers."""
+    out, skip = [], False
+    for token in argv:
+        if skip:
+            skip = False
+            continue
+        if token == "--workers":
+            skip = True
+            continue
+        if token.startswith("--workers="):
+            continue
+        out.append(token)
+    return out
+
+
 def cmd_bench(args) -> int:
     from bench.evaluation import accuracy_table
     from bench.runner import run_bench
 
-    run = run_bench(bench_config(args), ["wsbench"] + sys.argv[1:])
+    role = bench_role(args)
+    run = run_bench(bench_config(args), ["wsbench"] + list(args.argv), role=role, local_workers=args.workers or 0,
+                    worker_argv=worker_argv(args.argv))
+    if role.kind == "worker":
+        print(f"wsbench: worker {role.worker_id} finished its searches")
+        return 0
     final = run.read("final")
     print("\nTest accuracy (mean ± std over seeds, n, actual trainable parameters):")
     print(accuracy_table(final).to_string())
@@ -148,7 +199,9 @@ COMMANDS = {"bench": cmd_bench, "families": cmd_families, "report": cmd_report, 
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the `wsbench` console script; returns the exit code."""
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
+    args.argv = argv
     try:
         if args.command in COMMANDS:
             return COMMANDS[args.command](args)

@@ -13,10 +13,11 @@ import datetime as dt
 import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from bench.distributed import Role, free_port_block, launch_local_workers, stop_workers
 from bench.evaluation import run_final
 from bench.budget import check_budget, check_tolerance, solve_width
 from bench.hypermodel import KERNEL_SIZES, BudgetedHyperModel, TrainingSettings
@@ -152,8 +153,22 @@ class Progress:
               file=self.stream, flush=True)
 
 
-def prepare_run(config: BenchConfig, command: List[str]):
+def check_same_config(run: RunDir, config: BenchConfig) -> None:
+    """Refuses to resume a run that was started with other settings, saying what differs."""
+    stored = run.read_run().get("config", {})
+    now = config.comparable()
+    diffs = [f"{k}: {stored.get(k)!r} → {now[k]!r}" for k in now if stored.get(k) != now[k]]
+    if diffs:
+        raise ResultsError(f"run {config.run_name!r} in {config.results_dir} was started with another "
+                           f"configuration ({'; '.join(diffs)}): rerun with the same settings to resume, "
+                           f"or give a new --run-name.")
+
+
+def prepare_run(config: BenchConfig, command: List[str], role: Role = Role()):
     """Validates the configuration and the data, then creates or reopens the run directory.
+
+    A distributed worker only checks that the run it joins has the same configuration; it
+    never writes run.json.
 
     Returns:
         (config, dataset, run) ready to run.
@@ -170,14 +185,13 @@ def prepare_run(config: BenchConfig, command: List[str]):
                              f"budget or a larger --tolerance.")
     check_writable(Path(config.results_dir))
     run = RunDir(Path(config.results_dir) / config.run_name)
+    if role.kind == "worker":
+        if run.run_json.exists():
+            check_same_config(run, config)
+        run.path.mkdir(parents=True, exist_ok=True)
+        return config, dataset, run
     if run.run_json.exists():
-        stored = run.read_run().get("config", {})
-        now = config.comparable()
-        diffs = [f"{k}: {stored.get(k)!r} → {now[k]!r}" for k in now if stored.get(k) != now[k]]
-        if diffs:
-            raise ResultsError(f"run {config.run_name!r} in {config.results_dir} was started with another "
-                               f"configuration ({'; '.join(diffs)}): rerun with the same settings to resume, "
-                               f"or give a new --run-name.")
+        check_same_config(run, config)
         for table in ("trials", "final"):
             run.read(table)  # a corrupted table is refused before anything runs
         run.update_run(status="running", resumed=dt.datetime.now().isoformat(timespec="seconds"))
@@ -198,31 +212,62 @@ def prepare_run(config: BenchConfig, command: List[str]):
     return config, dataset, run
 
 
-def run_bench(config: BenchConfig, command: List[str]) -> RunDir:
-    """Runs (or resumes) a whole benchmark and returns its run directory."""
+def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), local_workers: int = 0,
+              worker_argv: Optional[List[str]] = None) -> RunDir:
+    """Runs (or resumes) a whole benchmark and returns its run directory.
+
+    Args:
+        config: the run's settings.
+        command: the command line, recorded in run.json.
+        role: single process (default), distributed chief, or distributed worker.
+        local_workers: with a chief role, start this many workers here over loopback.
+        worker_argv: the bench arguments the local workers are started with.
+    """
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()
-    config, dataset, run = prepare_run(config, command)
+    config, dataset, run = prepare_run(config, command, role)
     settings = TrainingSettings(epochs=config.epochs, batch_size=config.batch_size, patience=config.patience,
                                 depth=config.depth, head=config.head, tolerance=config.tolerance)
     search_data = {"x_train": dataset.x_train, "y_train": dataset.y_train, "x_val": dataset.x_val,
                    "y_val": dataset.y_val}
     cells = [(f, b) for f in config.families for b in config.budgets]
+    workers = []
+    if local_workers:
+        role = Role("chief", "127.0.0.1", free_port_block(len(cells)))
+        workers = launch_local_workers(local_workers, worker_argv or [], role.host, role.base_port)
     total = len(cells) * config.max_trials if config.tuner != "hyperband" else None
     progress = Progress(total)
     progress.done = len(run.read("trials"))
-    print(f"wsbench: run {config.run_name!r} → {run.path}  ({len(cells)} family × budget cells, "
-          f"{config.tuner} tuner, {config.max_trials} trials each, {config.seeds} seeds)", flush=True)
-    for family, budget in cells:
-        context = {"run_id": config.run_name, "dataset": config.dataset, "family": family, "budget": budget}
-        hypermodel = BudgetedHyperModel(family, dataset.input_shape, dataset.num_classes, budget, settings)
-        tuner = run_search(
-            run, context, hypermodel, search_data, tuner_kind=config.tuner, max_trials=config.max_trials,
-            epochs=config.epochs, batch_size=config.batch_size, seed=config.seed,
-            report=lambda row: progress.trial(row, config.max_trials))
-        run_final(run, context, hypermodel, tuner, dataset, seeds=config.seeds, base_seed=config.seed,
-                  report=progress.final)
+    if role.kind != "worker":
+        print(f"wsbench: run {config.run_name!r} → {run.path}  ({len(cells)} family × budget cells, "
+              f"{config.tuner} tuner, {config.max_trials} trials each, {config.seeds} seeds"
+              + (f", {local_workers} local workers" if local_workers else "") + ")", flush=True)
+    completed = False
+    try:
+        tuners = {}
+        for index, (family, budget) in enumerate(cells):
+            context = {"run_id": config.run_name, "dataset": config.dataset, "family": family, "budget": budget}
+            hypermodel = BudgetedHyperModel(family, dataset.input_shape, dataset.num_classes, budget, settings)
+            tuners[(family, budget)] = (context, hypermodel, run_search(
+                run, context, hypermodel, search_data, tuner_kind=config.tuner, max_trials=config.max_trials,
+                epochs=config.epochs, batch_size=config.batch_size, seed=config.seed,
+                report=lambda row: progress.trial(row, config.max_trials), role=role, search_index=index,
+                workers=workers))
+            if not role.distributed:
+                # Single process: evaluate each cell as soon as its search ends.
+                run_final(run, context, hypermodel, tuners[(family, budget)][2], dataset, seeds=config.seeds,
+                          base_seed=config.seed, report=progress.final)
+        completed = True
+    finally:
+        # After the last search the workers exit by themselves; on an error they are killed.
+        stop_workers(workers, timeout=60 if completed else 0)
+    if role.kind == "worker":
+        return run
+    if role.distributed:
+        for context, hypermodel, tuner in tuners.values():
+            run_final(run, context, hypermodel, tuner, dataset, seeds=config.seeds, base_seed=config.seed,
+                      report=progress.final)
     if config.throughput:
         from bench.throughput import measure_run
 

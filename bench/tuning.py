@@ -18,6 +18,7 @@ import keras
 import keras_tuner as kt
 import numpy as np
 
+from bench.distributed import Role, keras_tuner_role, serve_search
 from bench.hypermodel import INFEASIBLE_PREFIX, BudgetedHyperModel
 from bench.results import RunDir
 
@@ -75,8 +76,9 @@ def trial_rows(oracle, context: Dict[str, Any], walls: Dict[str, float]) -> List
 
 
 def make_tuner(kind: str, hypermodel: BudgetedHyperModel, directory: Path, project: str, *, max_trials: int,
-               epochs: int, seed: int, on_rows: Callable[[Any], None]):
-    """Builds a keras-tuner of ``kind`` whose trials report to ``on_rows(tuner)`` as they end."""
+               epochs: int, seed: int, on_rows: Optional[Callable[[Any], None]]):
+    """Builds a keras-tuner of ``kind`` whose trials report to ``on_rows(tuner)`` as they end
+    (``None`` on distributed workers: the chief records what its oracle holds)."""
     base = _TUNER_CLASSES[check_tuner(kind)]
 
     class RecordingTuner(base):
@@ -91,7 +93,11 @@ def make_tuner(kind: str, hypermodel: BudgetedHyperModel, directory: Path, proje
             self._wsbench_walls[trial.trial_id] = time.perf_counter() - getattr(self, "_wsbench_started",
                                                                                 time.perf_counter())
             super().on_trial_end(trial)
-            on_rows(self)
+            if on_rows is not None:
+                on_rows(self)
+            else:
+                print(f"  {self.tuner_id} trained trial {trial.trial_id} of {project}: {trial.status.lower()}",
+                      flush=True)
 
     common = dict(hypermodel=hypermodel, objective=OBJECTIVE, seed=seed, directory=str(directory),
                   project_name=project, overwrite=False,
@@ -116,7 +122,8 @@ def best_trial(tuner):
 
 def run_search(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperModel, data: Dict[str, np.ndarray], *,
                tuner_kind: str, max_trials: int, epochs: int, batch_size: int, seed: int,
-               report: Callable[[Dict[str, Any]], None]):
+               report: Callable[[Dict[str, Any]], None], role: Role = Role(), search_index: int = 0,
+               workers=()):
     """Runs (or resumes) one family × budget search; appends its trials to trials.csv.
 
     Args:
@@ -125,6 +132,10 @@ def run_search(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperMo
         hypermodel: the budgeted hypermodel of this family and budget.
         data: x_train, y_train, x_val, y_val only; the test split is never passed in.
         report: called with each newly written trials.csv row (progress output).
+        role: single process, distributed chief (serves the oracle, records) or worker
+            (trains the trials the chief hands out).
+        search_index: this search's number in the run (its port offset when distributed).
+        workers: local worker processes the chief watches (see :mod:`bench.distributed`).
 
     Returns:
         The tuner, searched.
@@ -133,11 +144,22 @@ def run_search(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperMo
         for row in run.append("trials", trial_rows(tuner.oracle, context, tuner._wsbench_walls)):
             report(row)
 
-    tuner = make_tuner(tuner_kind, hypermodel, run.path / "tuner",
-                       project_name(context["dataset"], context["family"], context["budget"]),
-                       max_trials=max_trials, epochs=epochs, seed=seed, on_rows=record)
-    record(tuner)  # trials finished before an interruption but not yet written
-    tuner.search(data["x_train"], data["y_train"], validation_data=(data["x_val"], data["y_val"]),
-                 epochs=epochs, batch_size=batch_size, verbose=0)
-    record(tuner)
+    fit_args = (data["x_train"], data["y_train"])
+    fit_kwargs = dict(validation_data=(data["x_val"], data["y_val"]), epochs=epochs, batch_size=batch_size,
+                      verbose=0)
+    with keras_tuner_role(role, search_index):
+        tuner = make_tuner(tuner_kind, hypermodel, run.path / "tuner",
+                           project_name(context["dataset"], context["family"], context["budget"]),
+                           max_trials=max_trials, epochs=epochs, seed=seed,
+                           on_rows=record if role.kind == "single" else None)
+        if role.kind == "worker":
+            tuner.search(*fit_args, **fit_kwargs)
+            return tuner
+        record(tuner)  # trials finished before an interruption but not yet written
+        if role.kind == "chief":
+            serve_search(lambda: tuner.search(*fit_args, **fit_kwargs), tuner.oracle,
+                         record=lambda: record(tuner), workers=workers)
+        else:
+            tuner.search(*fit_args, **fit_kwargs)
+        record(tuner)
     return tuner
