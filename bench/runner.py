@@ -31,7 +31,7 @@ class BenchConfig:
 
     dataset: str = "digits"
     families: Tuple[str, ...] = ()
-    budgets: Tuple[int, ...] = (2000, 5000, 15000)
+    budgets: Tuple[int, ...] = (3000, 10000, 30000)
     tuner: str = "random"
     max_trials: int = 4
     epochs: int = 15
