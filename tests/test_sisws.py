@@ -115,6 +115,17 @@ def test_routes_have_same_gradients(per_feature, rng):
         assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-4)
 
 
+def test_position_kernels_are_similarity_weighted_kernels(rng):
+    layer = build(rng, n_centroids=3, seed=2)
+    sim = np.asarray(layer.similarity_map())  # [oh, ow, 1, S]
+    kernel = np.asarray(layer.kernel)  # channel k·S + s
+    pk = np.asarray(layer.position_kernels())
+    i, j = 4, 2
+    expected = sum(sim[i, j, 0, s] * kernel[..., s::3] for s in range(3))
+    assert pk.shape == (5, 5, 3, 2, INPUT[2], FILTERS)
+    assert_allclose(pk[i, j], expected, rtol=1e-5, atol=1e-6)
+
+
 def test_auto_route_matches_conv_route(rng):
     auto = build(rng, n_centroids=4, route="auto", seed=1)
     conv_route = SISWS2D(FILTERS, (3, 2), n_centroids=4, route="conv")
