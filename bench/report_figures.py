@@ -217,7 +217,10 @@ def tuning_curves(curves: pd.DataFrame, families: Sequence[str], budgets: Sequen
             if rows.empty:
                 continue
             color, marker = styles[family]
-            ax.plot(rows["trial_index"], rows["best_so_far"], color=color, lw=2, drawstyle="steps-post", label=family)
+            # One extra point past the last trial so a step at the last trial is visible.
+            xs = list(rows["trial_index"]) + [last + 0.4]
+            ys = list(rows["best_so_far"]) + [rows["best_so_far"].iloc[-1]]
+            ax.plot(xs, ys, color=color, lw=2, drawstyle="steps-post", label=family)
             done = rows[rows["status"] == "completed"]
             ax.scatter(done["trial_index"], done["val_accuracy"].astype(float), color=color, marker=marker, s=28,
                        alpha=0.6, zorder=3)
@@ -272,7 +275,8 @@ def sisws_figures(model_file: Path, family: str, budget, n_positions: int = 4) -
     coded = layer.n_kcp <= visualize.MAX_CENTROID_COLORS
     kernels = visualize.kernel_grid_figure(layer, n_positions=n_positions, color_coding=coded)
     title = kernels.get_suptitle() if hasattr(kernels, "get_suptitle") else ""
-    kernels.suptitle(f"{label}: {title}" if title else label, fontsize=9)
+    kernels.suptitle(f"{label}\n{title}" if title else label, fontsize=9)
+    kernels.subplots_adjust(top=1.0 - 0.7 / kernels.get_figheight())  # room for the second title line
     for fig in (similarity, kernels):
         fig.set_dpi(FIG5_DPI)
     return [("similarity", similarity), ("kernels", kernels)]

@@ -1,0 +1,197 @@
+"""bench.report: the report builds from the stored fixture alone, with readable errors."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+
+import pandas as pd
+import pytest
+
+from bench import report_tables
+from bench.report import ReportError, build_report, newest_run, resolve_run
+from bench.report_figures import family_styles
+from results_fixture import FIXTURE_RUN, copy_fixture_run
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def png_size(path):
+    """(width, height) from the PNG's IHDR chunk."""
+    data = path.read_bytes()[:24]
+    assert data[:8] == PNG_MAGIC, f"{path.name} is not a PNG"
+    return struct.unpack(">II", data[16:24])
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    run_dir = copy_fixture_run(tmp_path_factory.mktemp("results"))
+    report = build_report(run_dir)
+    return run_dir, report, report.read_text()
+
+
+def test_every_figure_is_a_non_empty_png(built):
+    run_dir, _, _ = built
+    names = sorted(p.name for p in (run_dir / "figures").glob("*.png"))
+    assert names == sorted(["fig1_accuracy_vs_params.png", "fig2_accuracy_vs_throughput.png", "fig3_throughput.png",
+                            "fig4_tuning_curves.png", "fig5_sisws_similarity.png", "fig5_sisws_kernels.png",
+                            "fig5_sisws_trainable_similarity.png", "fig5_sisws_trainable_kernels.png"])
+    for name in names:
+        path = run_dir / "figures" / name
+        width, height = png_size(path)
+        assert width >= 300 and height >= 200, name
+        assert path.stat().st_size > 5000, name  # more than a blank canvas
+
+
+def test_report_embeds_every_figure(built):
+    run_dir, _, text = built
+    for png in (run_dir / "figures").glob("*.png"):
+        assert f"](figures/{png.name})" in text
+
+
+def test_report_holds_metadata_header(built):
+    _, _, text = built
+    run = json.loads((FIXTURE_RUN / "run.json").read_text())
+    sizes = run["dataset"]["sizes"]
+    assert text.startswith(f"# wsbench report: {run['run_id']}")
+    assert f"train {sizes['train']:,} / val {sizes['val']:,} / test {sizes['test']:,}" in text
+    for value in (run["versions"]["tensorflow"], run["versions"]["keras"], run["git_commit"], run["hardware"]["cpu"],
+                  "random: 4 trials", "3 seeds", "1,000, 3,000"):
+        assert str(value) in text, value
+
+
+def test_report_accuracy_table_matches_final_csv(built):
+    # Recomputed here with plain pandas, independently of bench.stats.
+    _, _, text = built
+    final = pd.read_csv(FIXTURE_RUN / "final.csv")
+    done = final[final["status"] == "completed"]
+    for (family, budget), group in done.groupby(["family", "budget"]):
+        acc = group["test_accuracy"]
+        line = next(l for l in text.splitlines() if l.startswith(f"| {family} | {budget:,} |"))
+        assert f"{acc.mean():.3f} ± {acc.std(ddof=1):.3f}" in line
+        assert f"| {int(group['params'].iloc[0]):,} | {len(acc)} |" in line
+    infeasible = final[final["status"] == "infeasible"].iloc[0]
+    line = next(l for l in text.splitlines() if l.startswith(f"| {infeasible['family']} | {infeasible['budget']:,} |"))
+    assert "**infeasible**" in line
+    assert "(baseline)" in text and "Welch p" in text
+
+
+def test_report_throughput_table_matches_throughput_csv(built):
+    _, _, text = built
+    table = pd.read_csv(FIXTURE_RUN / "throughput.csv")
+    for r in table.itertuples():
+        line = next(l for l in text.splitlines()
+                    if l.startswith(f"| {r.family} | {r.budget:,} | {r.params:,} | {r.macs_per_image:,} |"))
+        assert f"{r.train_img_s:,.0f} ({r.train_img_s_min:,.0f}–{r.train_img_s_max:,.0f})" in line
+
+
+def test_rebuilding_replaces_stale_figures(tmp_path):
+    run_dir = copy_fixture_run(tmp_path)
+    (run_dir / "figures").mkdir()
+    stale = run_dir / "figures" / "fig5_oldfamily_similarity.png"
+    stale.write_bytes(PNG_MAGIC)
+    build_report(run_dir)
+    assert not stale.exists()
+
+
+# -- errors ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("missing", ["run.json", "final.csv", "trials.csv", "throughput.csv"])
+def test_missing_file_is_named(tmp_path, missing):
+    run_dir = copy_fixture_run(tmp_path)
+    (run_dir / missing).unlink()
+    with pytest.raises(ReportError, match=missing.replace(".", r"\.")):
+        build_report(run_dir)
+    assert not (run_dir / "report.md").exists()
+
+
+def test_missing_sisws_model_is_named(tmp_path):
+    run_dir = copy_fixture_run(tmp_path)
+    model = next((run_dir / "models").glob("sisws_trainable__*.keras"))
+    model.unlink()
+    with pytest.raises(ReportError, match=model.name):
+        build_report(run_dir)
+
+
+def test_missing_column_is_named(tmp_path):
+    run_dir = copy_fixture_run(tmp_path)
+    final = pd.read_csv(run_dir / "final.csv").drop(columns=["test_accuracy"])
+    final.to_csv(run_dir / "final.csv", index=False)
+    with pytest.raises(ReportError, match="test_accuracy"):
+        build_report(run_dir)
+
+
+def test_unknown_run_names_known_runs(tmp_path):
+    copy_fixture_run(tmp_path, "real_run")
+    with pytest.raises(ReportError, match=r"'nope'.*real_run"):
+        resolve_run(tmp_path, "nope")
+    with pytest.raises(ReportError, match="nope"):
+        build_report(tmp_path / "nope")
+
+
+def test_newest_run_by_start_time(tmp_path):
+    for name, started in [("b_old", "2024-01-02T00:00:00"), ("a_new", "2024-03-01T00:00:00")]:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "run.json").write_text(json.dumps({"run_id": name, "started": started}))
+    (tmp_path / "not_a_run").mkdir()
+    os.utime(tmp_path / "b_old", (2e9, 2e9))  # a later mtime must not beat a later start
+    assert newest_run(tmp_path) == tmp_path / "a_new"
+    assert resolve_run(tmp_path, None) == tmp_path / "a_new"
+    assert resolve_run(tmp_path, "b_old") == tmp_path / "b_old"
+
+
+def test_newest_run_errors(tmp_path):
+    with pytest.raises(ReportError, match="does not exist"):
+        newest_run(tmp_path / "absent")
+    (tmp_path / "empty_dir").mkdir()
+    with pytest.raises(ReportError, match="no run"):
+        newest_run(tmp_path)
+
+
+# -- pieces ------------------------------------------------------------------------------------------
+def test_pareto_front_by_hand():
+    # (throughput, accuracy): B dominates A; C and D trade off; E ties D on speed but is worse.
+    x = [100, 200, 50, 400, 400]
+    y = [0.80, 0.85, 0.95, 0.70, 0.60]
+    assert report_tables.pareto_front(x, y).tolist() == [False, True, True, True, False]
+
+
+def test_family_styles_are_fixed_by_sorted_names():
+    a = family_styles(["sisws", "conv", "my_plugin"])
+    b = family_styles(["my_plugin", "sisws", "conv"])
+    assert a == b
+    assert len({color for color, _ in a.values()}) == 3
+    assert len({marker for _, marker in a.values()}) == 3
+
+
+def test_accuracy_summary_baseline_difference():
+    final = pd.DataFrame({
+        "family": ["conv"] * 2 + ["sisws"] * 2 + ["lrlc"],
+        "budget": [100] * 5, "status": ["completed"] * 4 + ["infeasible"], "reason": [""] * 4 + ["too small"],
+        "test_accuracy": [0.90, 0.94, 0.80, 0.84, math.nan], "params": [99, 99, 101, 101, math.nan],
+    })
+    table = report_tables.accuracy_summary(final, ["conv", "sisws", "lrlc"]).set_index("family")
+    assert table.loc["sisws", "diff_vs_baseline"] == pytest.approx(-0.10)
+    # n = 2 each with equal variances: Welch df = 2, p = 1 − |t|/√(2 + t²), t = 0.1/√(0.0004 + 0.0004).
+    t = 0.10 / math.sqrt(0.0008)
+    assert table.loc["sisws", "p_value"] == pytest.approx(1 - t / math.sqrt(2 + t * t))
+    assert math.isnan(table.loc["conv", "p_value"])
+    assert table.loc["lrlc", "status"] == "infeasible" and table.loc["lrlc", "n"] == 0
+    assert table.loc["lrlc", "reason"] == "too small"
+
+
+def test_run_without_sisws_skips_figure_5(tmp_path):
+    # Only conv and a family the registry does not know (a plugin that is not installed here).
+    run_dir = copy_fixture_run(tmp_path)
+    for name in ("final.csv", "trials.csv", "throughput.csv"):
+        table = pd.read_csv(run_dir / name)
+        table = table[~table["family"].str.startswith("sisws_trainable")]
+        table["family"] = table["family"].replace({"sisws": "my_plugin"})
+        table.to_csv(run_dir / name, index=False)
+    text = build_report(run_dir).read_text()
+    names = sorted(p.name for p in (run_dir / "figures").glob("*.png"))
+    assert names == ["fig1_accuracy_vs_params.png", "fig2_accuracy_vs_throughput.png", "fig3_throughput.png",
+                     "fig4_tuning_curves.png"]
+    assert "Figure 5: not drawn" in text
+    assert "| my_plugin | 3,000 |" in text
