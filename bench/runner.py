@@ -123,13 +123,14 @@ class Progress:
     def __init__(self, total: Optional[int], stream=sys.stdout):
         self.total, self.done, self.start, self.stream = total, 0, time.perf_counter(), stream
 
-    def trial(self, row: Dict[str, Any], max_trials: int) -> None:
+    def trial(self, row: Dict[str, Any], max_trials: Optional[int]) -> None:
         self.done += 1
         acc = f"val_acc {row['val_accuracy']:.3f}" if row["status"] == "completed" else row["status"]
         params = f"{int(row['params']):,} params" if row.get("params") is not None else row.get("reason", "")
         wall = row.get("wall_s")
         wall = f"{wall:.1f} s" if isinstance(wall, (int, float)) and wall == wall else "-"
-        print(f"  [{row['family']} | budget {int(row['budget']):,}] trial {row['trial_index']}/{max_trials}  "
+        of = f"/{max_trials}" if max_trials else ""
+        print(f"  [{row['family']} | budget {int(row['budget']):,}] trial {row['trial_index']}{of}  "
               f"{params}  {acc}  {wall}", file=self.stream)
         self.bar()
 
@@ -252,7 +253,7 @@ def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), l
             tuners[(family, budget)] = (context, hypermodel, run_search(
                 run, context, hypermodel, search_data, tuner_kind=config.tuner, max_trials=config.max_trials,
                 epochs=config.epochs, batch_size=config.batch_size, seed=config.seed,
-                report=lambda row: progress.trial(row, config.max_trials), role=role, search_index=index,
+                report=lambda row: progress.trial(row, total and config.max_trials), role=role, search_index=index,
                 workers=workers))
             if not role.distributed:
                 # Single process: evaluate each cell as soon as its search ends.
