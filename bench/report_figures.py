@@ -276,7 +276,8 @@ def sisws_figures(model_file: Path, family: str, budget, n_positions: int = 4) -
     kernels = visualize.kernel_grid_figure(layer, n_positions=n_positions, color_coding=coded)
     title = kernels.get_suptitle() if hasattr(kernels, "get_suptitle") else ""
     kernels.suptitle(f"{label}\n{title}" if title else label, fontsize=9)
-    kernels.subplots_adjust(top=1.0 - 0.7 / kernels.get_figheight())  # room for the second title line
+    if kernels.get_layout_engine() is None:  # a layout engine makes room for the title by itself
+        kernels.subplots_adjust(top=1.0 - 0.7 / kernels.get_figheight())
     for fig in (similarity, kernels):
         fig.set_dpi(FIG5_DPI)
     return [("similarity", similarity), ("kernels", kernels)]
