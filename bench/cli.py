@@ -149,23 +149,18 @@ def cmd_families(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from bench.report import build_report, newest_run
+    from bench.report import build_report, resolve_run
 
-    run_dir = Path(args.run) if args.run else newest_run(Path(args.results_dir))
-    if args.run and not run_dir.exists() and (Path(args.results_dir) / args.run).exists():
-        run_dir = Path(args.results_dir) / args.run
-    path = build_report(run_dir)
+    path = build_report(resolve_run(Path(args.results_dir), args.run))
     print(f"wrote {path}")
     return 0
 
 
 def cmd_throughput(args) -> int:
+    from bench.report import resolve_run
     from bench.throughput import measure_run
 
-    run_dir = Path(args.run)
-    if not run_dir.exists() and (Path(args.results_dir) / args.run).exists():
-        run_dir = Path(args.results_dir) / args.run
-    frame = measure_run(run_dir, batch=args.batch, repeats=args.repeats)
+    frame = measure_run(resolve_run(Path(args.results_dir), args.run), batch=args.batch, repeats=args.repeats)
     print(frame.to_string(index=False))
     return 0
 

@@ -16,12 +16,8 @@ import pandas as pd
 
 from bench.hypermodel import BudgetedHyperModel
 from bench.results import RunDir
+from bench.run_files import file_mode, model_path
 from bench.tuning import best_trial
-
-
-def model_path(run: RunDir, family: str, budget: int) -> Path:
-    """Where the best model of a family × budget is saved."""
-    return run.path / "models" / f"{family}__{budget}.keras"
 
 
 def save_model_atomically(model: keras.Model, path: Path) -> None:
@@ -30,6 +26,7 @@ def save_model_atomically(model: keras.Model, path: Path) -> None:
     os.close(fd)
     try:
         model.save(tmp)
+        os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -78,7 +75,7 @@ def run_final(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperMod
         test_loss, test_accuracy = model.evaluate(dataset.x_test, dataset.y_test, verbose=0,
                                                   batch_size=hypermodel.settings.batch_size)
         if i == 0:
-            save_model_atomically(model, model_path(run, context["family"], context["budget"]))
+            save_model_atomically(model, model_path(run.path, context["family"], context["budget"]))
         row = dict(context, seed=seed, status="completed", reason="",
                    best_hp=json.dumps({k: v for k, v in hp.values.items() if not k.startswith("tuner/")},
                                       sort_keys=True),

@@ -12,17 +12,14 @@ import contextlib
 import fcntl
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Sequence
 
 import pandas as pd
 
-TRIALS_COLUMNS = ["run_id", "dataset", "family", "budget", "trial_index", "trial_id", "status", "reason", "hp",
-                  "width", "params", "val_accuracy", "val_loss", "epochs", "wall_s"]
+from bench.run_files import FINAL_COLUMNS, TRIALS_COLUMNS, write_text_atomic
+
 TRIALS_KEY = ["family", "budget", "trial_id"]
-FINAL_COLUMNS = ["run_id", "dataset", "family", "budget", "seed", "status", "reason", "best_hp", "width", "params",
-                 "test_accuracy", "test_loss", "epochs", "train_s"]
 FINAL_KEY = ["family", "budget", "seed"]
 TABLES = {"trials": (TRIALS_COLUMNS, TRIALS_KEY), "final": (FINAL_COLUMNS, FINAL_KEY)}
 
@@ -37,22 +34,6 @@ def check_run_name(name: str) -> str:
             or (os.altsep and os.altsep in name) or "\0" in name:
         raise ResultsError(f"run name {name!r} is not accepted: use a plain name without path separators.")
     return name
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Writes ``text`` to ``path`` through a temporary file in the same directory."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 @contextlib.contextmanager
@@ -115,7 +96,7 @@ class RunDir:
             raise ResultsError(f"{self.run_json} is corrupted ({exc}); move it away or use a new run name.") from None
 
     def write_run(self, meta: Dict[str, Any]) -> None:
-        atomic_write_text(self.run_json, json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n")
+        write_text_atomic(self.run_json, json.dumps(meta, indent=2, sort_keys=True, default=str) + "\n")
 
     def update_run(self, **fields) -> None:
         with locked(self.run_json):
@@ -152,5 +133,5 @@ class RunDir:
             if fresh:
                 new = pd.DataFrame(fresh, columns=columns)
                 out = new if frame.empty else pd.concat([frame[columns], new], ignore_index=True)
-                atomic_write_text(path, out.to_csv(index=False))
+                write_text_atomic(path, out.to_csv(index=False))
         return fresh

@@ -122,6 +122,8 @@ def write_text_atomic(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())  # the rename must never expose an empty file after a crash
         os.chmod(tmp, file_mode())
         os.replace(tmp, path)
     except BaseException:
