@@ -1,16 +1,100 @@
 """Backend-agnostic building blocks for position-dependent (unshared) kernels.
 
-Patches are gathered with strided slices rather than ``extract_patches``: the slices'
-gradients are plain pads, which keeps the backward pass as cheap as the forward one.
 The patch layout is (kh, kw, c_in) row-major, the same as a Conv2D kernel reshaped to
 (kh·kw·c_in, filters), so a conv kernel can be copied to every position unchanged.
+
+Why the fast path (:func:`locally_connected`) looks the way it does — each choice was
+measured with ``wsbench speed`` on TensorFlow's CPU kernels (training step, forward plus
+gradients for input and kernel):
+
+- Receptive fields are cut with *contiguous* slices (``ops.slice``). Python indexing with a
+  step emits StridedSlice, whose gradient (StridedSliceGrad) cost ~5× the whole forward
+  pass; a plain Slice's gradient is a Pad. Strides are handled by reshaping each spatial
+  axis into (blocks, stride) first, so even strided receptive fields are contiguous slices.
+- The input is transposed once to [H, W, B, C] (small) so every slice is already
+  positions-first, [P, B, C]: the product is one batched matmul with positions as the
+  batch dimension, and only the output needs a transpose back — never the kh·kw-times
+  larger patch tensor.
+- The kh·kw slices are either concatenated into one [P, B, kh·kw·C] patch tensor and
+  multiplied once, or grouped by kernel row (kh matmuls over kw·C, summed). Small batched
+  matmuls with a long inner dimension and few output columns are slow on CPU, so the
+  single concatenation is used only while kh·kw·C <= 2·filters (e.g. 3×3×3 → 64), and the
+  per-row split otherwise (e.g. 3×3×8 → 16); the per-row form also never holds the full
+  patch tensor.
 """
 
 from __future__ import annotations
 
+import math
+
 from keras import ops
 
 from layers.shapes import conv_output_size, pair, same_padding_amounts
+
+
+def _positions_first(x, kernel_size, strides, padding: str):
+    """Pads x [B, H, W, C] and lays it out in stride blocks, positions first.
+
+    Returns:
+        (blocks, geometry): blocks has shape [Hb, sh, Wb, sw, B, C], where padded row
+        r = sh·q + t sits at [q, t]; geometry is (kh, kw, sh, sw, oh, ow, c).
+    """
+    kh, kw = pair(kernel_size, "kernel_size")
+    sh, sw = pair(strides, "strides")
+    h, w, c = int(x.shape[1]), int(x.shape[2]), int(x.shape[3])
+    oh, ow = conv_output_size(h, kh, sh, padding), conv_output_size(w, kw, sw, padding)
+    top, bottom = same_padding_amounts(h, kh, sh) if padding == "same" else (0, 0)
+    left, right = same_padding_amounts(w, kw, sw) if padding == "same" else (0, 0)
+    # Extra zeros at the far end make each axis a whole number of stride blocks; no
+    # receptive field reaches them.
+    hb, wb = math.ceil((h + top + bottom) / sh), math.ceil((w + left + right) / sw)
+    bottom += hb * sh - (h + top + bottom)
+    right += wb * sw - (w + left + right)
+    xt = ops.transpose(x, (1, 2, 0, 3))
+    if top or bottom or left or right:
+        xt = ops.pad(xt, [[top, bottom], [left, right], [0, 0], [0, 0]])
+    return ops.reshape(xt, (hb, sh, wb, sw, -1, c)), (kh, kw, sh, sw, oh, ow, c)
+
+
+def _shifted_views(blocks, geometry, batch):
+    """The kh·kw receptive-field offsets as contiguous slices, each [out_h·out_w, B, C]."""
+    kh, kw, sh, sw, oh, ow, c = geometry
+    views = []
+    for di in range(kh):
+        for dj in range(kw):
+            view = ops.slice(blocks, (di // sh, di % sh, dj // sw, dj % sw, 0, 0), (oh, 1, ow, 1, batch, c))
+            views.append(ops.reshape(view, (oh * ow, -1, c)))
+    return views
+
+
+def locally_connected(x, kernel, kernel_size, strides, padding: str):
+    """Applies a different kernel at every output position (the fast path).
+
+    Args:
+        x: input [B, H, W, C] with static H, W, C.
+        kernel: [out_h·out_w, kh·kw·C, F], rows in (kh, kw, C) order.
+        kernel_size: int or (kh, kw).
+        strides: int or (sh, sw).
+        padding: 'valid' or 'same' (TensorFlow's rule).
+
+    Returns:
+        [B, out_h, out_w, F], equal to
+        ``locally_connected_product(extract_patches(x, ...), kernel)``.
+    """
+    blocks, geometry = _positions_first(x, kernel_size, strides, padding)
+    kh, kw, _, _, oh, ow, c = geometry
+    filters = int(kernel.shape[-1])
+    views = _shifted_views(blocks, geometry, ops.shape(x)[0])
+    if kh * kw * c <= 2 * filters or kh == 1:
+        out = ops.matmul(views[0] if len(views) == 1 else ops.concatenate(views, axis=-1), kernel)
+    else:
+        rows = ops.split(kernel, kh, axis=1)
+        terms = [ops.matmul(ops.concatenate(views[di * kw:(di + 1) * kw], axis=-1) if kw > 1 else views[di], rows[di])
+                 for di in range(kh)]
+        out = terms[0]
+        for term in terms[1:]:
+            out = out + term
+    return ops.transpose(ops.reshape(out, (oh, ow, -1, filters)), (2, 0, 1, 3))
 
 
 def extract_patches(x, kernel_size, strides, padding: str):
@@ -25,26 +109,14 @@ def extract_patches(x, kernel_size, strides, padding: str):
     Returns:
         A tensor [B, out_h, out_w, kh·kw·C].
     """
-    kh, kw = pair(kernel_size, "kernel_size")
-    sh, sw = pair(strides, "strides")
-    h, w = int(x.shape[1]), int(x.shape[2])
-    oh, ow = conv_output_size(h, kh, sh, padding), conv_output_size(w, kw, sw, padding)
-    if padding == "same":
-        ph, pw = same_padding_amounts(h, kh, sh), same_padding_amounts(w, kw, sw)
-        if any(ph) or any(pw):
-            x = ops.pad(x, [[0, 0], list(ph), list(pw), [0, 0]])
-    if kh == 1 and kw == 1:
-        return x[:, : sh * (oh - 1) + 1 : sh, : sw * (ow - 1) + 1 : sw, :]
-    pieces = [
-        x[:, di : di + sh * (oh - 1) + 1 : sh, dj : dj + sw * (ow - 1) + 1 : sw, :]
-        for di in range(kh)
-        for dj in range(kw)
-    ]
-    return ops.concatenate(pieces, axis=-1)
+    blocks, geometry = _positions_first(x, kernel_size, strides, padding)
+    _, _, _, _, oh, ow, _ = geometry
+    patches = ops.concatenate(_shifted_views(blocks, geometry, ops.shape(x)[0]), axis=-1)
+    return ops.transpose(ops.reshape(patches, (oh, ow, -1, int(patches.shape[-1]))), (2, 0, 1, 3))
 
 
 def locally_connected_product(patches, kernel):
-    """Applies a different kernel at every output position.
+    """Applies a different kernel at every output position to precomputed patches.
 
     Args:
         patches: [B, out_h, out_w, K] from :func:`extract_patches`.

@@ -8,7 +8,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from layers.local_ops import extract_patches, locally_connected_product
+from layers.local_ops import locally_connected
 from layers.registry import Family, register_family
 from layers.shapes import check_filters, check_padding, conv_output_shape, pair
 
@@ -56,8 +56,7 @@ class LocallyConnected2D(keras.layers.Layer):
         )
 
     def call(self, inputs):
-        patches = extract_patches(inputs, self.kernel_size, self.strides, self.padding)
-        out = locally_connected_product(patches, self.kernel)
+        out = locally_connected(inputs, self.kernel, self.kernel_size, self.strides, self.padding)
         if self.use_bias:
             out = out + self.bias
         return self.activation(out)

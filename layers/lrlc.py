@@ -16,7 +16,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from layers.local_ops import extract_patches, locally_connected_product
+from layers.local_ops import locally_connected
 from layers.registry import Family, register_family
 from layers.shapes import check_filters, check_padding, conv_output_shape, pair
 
@@ -123,8 +123,8 @@ class LowRankLocallyConnected2D(keras.layers.Layer):
             conv = ops.reshape(conv, (-1, oh, ow, self.filters, self.rank))
             out = ops.sum(conv * alpha[:, :, None, :], axis=-1)
         else:
-            patches = extract_patches(inputs, self.kernel_size, self.strides, self.padding)
-            out = locally_connected_product(patches, self.position_kernels_flat(alpha))
+            out = locally_connected(inputs, self.position_kernels_flat(alpha), self.kernel_size, self.strides,
+                                    self.padding)
         if self.use_bias:
             out = out + self.spatial_bias()
         return self.activation(out)

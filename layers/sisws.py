@@ -22,7 +22,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from layers.local_ops import extract_patches, locally_connected_product
+from layers.local_ops import locally_connected
 from layers.registry import Family, register_family
 from layers.shapes import check_filters, check_padding, conv_output_shape, pair
 
@@ -191,8 +191,7 @@ class SISWS2D(keras.layers.Layer):
             out = ops.sum(ops.reshape(conv, (-1, oh, ow, k, s)) * sim, axis=-1)
         else:
             kernel = self.position_kernels_flat(sim)
-            out = locally_connected_product(extract_patches(inputs, self.kernel_size, self.strides, self.padding),
-                                            kernel)
+            out = locally_connected(inputs, kernel, self.kernel_size, self.strides, self.padding)
             if self.use_bias:
                 out = out + ops.sum(ops.reshape(self.bias, (k, s)) * sim, axis=-1)
         return self.activation(out)
