@@ -1,0 +1,146 @@
+"""``wsbench speed`` end to end on a tiny shape, its CSV, and its bad-input errors.
+
+Speed itself is never asserted: only that every row is measured, well formed and consistent.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from bench import speed
+
+ROOT = Path(__file__).resolve().parent.parent
+SOFT_ROWS = [f"{family}[{route}]" for family in ("sisws", "sisws_trainable", "lrlc") for route in ("conv", "mix", "auto")]
+REFERENCE_ROWS = ["sisws_reference", "sisws_trainable_reference", "lrlc_reference"]
+
+
+def tf_keras_available() -> bool:
+    try:
+        import tf_keras  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("speed") / "speed.csv"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    done = subprocess.run([sys.executable, "-m", "bench.speed", "--quick", "--out", str(out)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    return done, out
+
+
+def test_quick_run_succeeds_and_prints_table(quick_run):
+    done, out = quick_run
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert out.is_file()
+    for text in ("ms/step", "x conv_K", "x ref", "GFLOP/s", "mem MiB", "targets", "matmul peak"):
+        assert text in done.stdout
+
+
+def test_quick_csv_is_well_formed(quick_run):
+    _, out = quick_run
+    df = pd.read_csv(out, keep_default_na=False, na_values=[""])
+    assert list(df.columns) == speed.CSV_COLUMNS
+    expected = ["conv_K", "conv_KS", "locally_connected"] + SOFT_ROWS + REFERENCE_ROWS
+    if tf_keras_available():
+        expected += ["tf_keras_lc1", "tf_keras_lc2", "tf_keras_lc3"]
+    assert sorted(df["variant"]) == sorted(expected)
+    assert df["variant"].is_unique
+    quick = speed.QUICK
+    for key in ("batch", "height", "width", "channels", "filters", "kernel_size", "centroids", "rank"):
+        assert (df[key] == quick[key]).all(), key
+    assert (df["preset"] == "quick").all()
+    assert (df["repeats"] == 3).all()
+    for column in ("train_ms", "fwd_ms", "train_min_ms", "fwd_min_ms", "train_img_s", "macs_per_image",
+                   "train_gflop_s", "matmul_peak_gflop_s"):
+        assert (df[column] > 0).all() and df[column].map(math.isfinite).all(), column
+    assert (df["train_iqr_ms"] >= 0).all() and (df["train_min_ms"] <= df["train_ms"] + 1e-9).all()
+    assert ((df["train_img_s"] - quick["batch"] / (df["train_ms"] / 1e3)).abs() < 1e-6 * df["train_img_s"]).all()
+    for column in ("device", "python", "tensorflow", "keras", "numpy", "timestamp"):
+        assert df[column].astype(str).str.len().gt(0).all(), column
+
+
+def test_quick_csv_ratios_and_routes(quick_run):
+    _, out = quick_run
+    df = pd.read_csv(out, keep_default_na=False, na_values=[""]).set_index("variant")
+    assert df.loc["conv_K", "train_x_conv_k"] == pytest.approx(1.0)
+    for row in SOFT_ROWS:
+        family, route = row[:-1].split("[")
+        ref = f"{family}_reference"
+        assert df.loc[row, "compare_to"] == ref
+        assert df.loc[row, "train_x_ref"] == pytest.approx(df.loc[row, "train_ms"] / df.loc[ref, "train_ms"])
+        assert df.loc[row, "fwd_x_ref"] == pytest.approx(df.loc[row, "fwd_ms"] / df.loc[ref, "fwd_ms"])
+        assert df.loc[row, "route"] == route if route != "auto" else df.loc[row, "route"] in ("conv", "mix")
+    for row in REFERENCE_ROWS:
+        assert pd.isna(df.loc[row, "compare_to"]) and pd.isna(df.loc[row, "train_x_ref"])
+    if tf_keras_available():
+        tfk = df[df["kind"] == "tf_keras"]
+        assert df.loc["locally_connected", "compare_to"] == tfk["train_ms"].idxmin()
+        assert df.loc["locally_connected", "train_x_ref"] == pytest.approx(
+            df.loc["locally_connected", "train_ms"] / tfk["train_ms"].min())
+
+
+def test_quick_csv_records_step_memory(quick_run):
+    _, out = quick_run
+    df = pd.read_csv(out).set_index("variant")
+    assert df["step_mem_mb"].notna().all()
+    assert (df["step_mem_mb"] > 0).all()
+    # A step's working memory includes at least its own gradient for the input batch.
+    input_mb = math.prod(speed.QUICK[k] for k in ("batch", "height", "width", "channels")) * 4 / 2**20
+    assert (df["step_mem_mb"] >= input_mb).all()
+    for row in SOFT_ROWS:
+        ref = df.loc[row, "compare_to"]
+        assert df.loc[row, "mem_x_ref"] == pytest.approx(df.loc[row, "step_mem_mb"] / df.loc[ref, "step_mem_mb"])
+
+
+def test_write_csv_replaces_rows_of_the_same_shape_only(tmp_path):
+    path = tmp_path / "speed.csv"
+
+    def table(batch, variants, value):
+        rows = [{c: 0 for c in speed.CSV_COLUMNS} for _ in variants]
+        for row, name in zip(rows, variants):
+            row.update(variant=name, batch=batch, padding="valid", train_ms=value)
+        return pd.DataFrame(rows, columns=speed.CSV_COLUMNS)
+
+    speed.write_csv(table(128, ["conv_K", "lrlc[mix]"], 1.0), path)
+    speed.write_csv(table(32, ["conv_K"], 2.0), path)
+    speed.write_csv(table(128, ["conv_K"], 3.0), path)
+    df = pd.read_csv(path)
+    assert list(df.columns) == speed.CSV_COLUMNS
+    assert sorted(zip(df["batch"], df["variant"], df["train_ms"])) == [(32, "conv_K", 2.0), (128, "conv_K", 3.0)]
+    assert not list(tmp_path.glob(".speed.csv.*"))  # no temporary file left behind
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--batch", "0"], "--batch"),
+    (["--repeats", "-1"], "--repeats"),
+    (["--kernel-size", "x"], "--kernel-size"),
+    (["--preset", "imagenet"], "--preset"),
+])
+def test_bad_flags_exit_2_naming_the_flag(argv, needle, capsys):
+    with pytest.raises(SystemExit) as exc:
+        speed.main(["--quick"] + argv)
+    assert exc.value.code == 2
+    assert needle in capsys.readouterr().err
+
+
+def test_kernel_larger_than_input_is_a_clear_error(tmp_path, capsys):
+    code = speed.main(["--quick", "--kernel-size", "9", "--out", str(tmp_path / "s.csv")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "kernel" in err and "9" in err
+    assert not (tmp_path / "s.csv").exists()
+
+
+def test_out_must_not_be_a_directory(tmp_path, capsys):
+    assert speed.main(["--quick", "--out", str(tmp_path)]) == 2
+    assert "directory" in capsys.readouterr().err
