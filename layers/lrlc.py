@@ -16,7 +16,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from layers.local_ops import locally_connected
+from layers.local_ops import locally_connected, prefer_mix_route
 from layers.registry import Family, register_family
 from layers.shapes import check_filters, check_padding, conv_output_shape, pair
 
@@ -46,7 +46,12 @@ class LowRankLocallyConnected2D(keras.layers.Layer):
         rank: number of basis kernels.
         mixing: 'row_col' (logit = row term + column term) or 'position' (one per cell).
         activation, use_bias, kernel_initializer: as Conv2D.
-        route: 'conv', 'mix' or 'auto'.
+        route: 'conv', 'mix' or 'auto'. Both routes give the same numbers. 'auto' picks by
+            shape (rank, c_in, map size; the batch size is unknown when the layer is built):
+            the mix route, ~1× a K-filter convolution in multiply-adds instead of ~rank×,
+            unless rank = 1, or rank <= min(4, c_in / 8), or the per-position kernels would
+            exceed 64 Mi elements; see :meth:`chosen_route`. ``get_config()['route_ran']``
+            says which ran.
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", rank=4, mixing="row_col",
@@ -93,14 +98,16 @@ class LowRankLocallyConnected2D(keras.layers.Layer):
         return self.row_bias + self.col_bias if self.mixing == "row_col" else self.position_bias
 
     def chosen_route(self) -> str:
-        """The configured route, or for 'auto' the mix route unless its kernel would be huge."""
+        """The route ``call`` runs: the configured one, or for 'auto' the faster by shape.
+
+        'auto' takes the mix route unless rank = 1 (then the layer is a Conv2D), the input
+        has many channels for a low rank (rank <= min(4, c_in / 8)), or the per-position
+        kernels would exceed 64 Mi elements; see :func:`layers.local_ops.prefer_mix_route`.
+        """
         if self.route != "auto":
             return self.route
-        if self.rank == 1:
-            return "conv"
-        oh, ow = self.out_hw
-        kh, kw = self.kernel_size
-        return "mix" if oh * ow * kh * kw * int(self.kernel.shape[2]) * self.filters <= 64 * 1024 * 1024 else "conv"
+        mix = prefer_mix_route(self.rank, int(self.kernel.shape[2]), self.kernel_size, self.out_hw, self.filters)
+        return "mix" if mix else "conv"
 
     def position_kernels_flat(self, alpha=None):
         """Σ_r α_r(i, j)·W_r at every position, as [out_h·out_w, kh·kw·c_in, K]."""

@@ -22,7 +22,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from layers.local_ops import locally_connected
+from layers.local_ops import locally_connected, prefer_mix_route
 from layers.registry import Family, register_family
 from layers.shapes import check_filters, check_padding, conv_output_shape, pair
 
@@ -100,7 +100,11 @@ class SISWS2D(keras.layers.Layer):
         local_normalization: divide the similarities by their sum over S.
         scale: side of the coordinate square, and the initial A_s = scale·I.
         activation, use_bias, kernel_initializer, bias_initializer: as Conv2D.
-        route: 'conv', 'mix' or 'auto' (chosen by shape; see :meth:`chosen_route`).
+        route: 'conv', 'mix' or 'auto'. Both routes give the same numbers. 'auto' picks by
+            shape (S, c_in, map size; the batch size is unknown when the layer is built): the
+            mix route, ~1× a K-filter convolution in multiply-adds instead of ~S×, unless
+            S = 1, or S <= min(4, c_in / 8), or the per-position kernels would exceed 64 Mi
+            elements; see :meth:`chosen_route`. ``get_config()['route_ran']`` says which ran.
         seed: seed of the random centroid initialisation.
     """
 
@@ -159,20 +163,17 @@ class SISWS2D(keras.layers.Layer):
         )
 
     def chosen_route(self) -> str:
-        """The route ``call`` runs: the configured one, or for 'auto' the cheaper by shape.
+        """The route ``call`` runs: the configured one, or for 'auto' the faster by shape.
 
-        The conv route costs ~S× a K-filter convolution per image; the mix route ~1× plus
-        a per-batch mixing of S kernels at every position, and its kernel tensor grows with
-        out_h·out_w, so mix pays off once S ≥ 2 and the map is not huge.
+        'auto' takes the mix route unless S = 1 (then the layer is a Conv2D), the input has
+        many channels for few centroids (S <= min(4, c_in / 8): e.g. c_in = 16 with S = 2,
+        c_in >= 32 with S <= 4), or the per-position kernels would exceed 64 Mi elements.
+        See :func:`layers.local_ops.prefer_mix_route` for the measurements behind it.
         """
         if self.route != "auto":
             return self.route
-        if self.n_kcp == 1:
-            return "conv"
-        oh, ow = self.out_hw
-        kh, kw = self.kernel_size
-        mixed_kernel = oh * ow * kh * kw * int(self.kernel.shape[2]) * self.filters
-        return "mix" if mixed_kernel <= 64 * 1024 * 1024 else "conv"
+        mix = prefer_mix_route(self.n_kcp, int(self.kernel.shape[2]), self.kernel_size, self.out_hw, self.filters)
+        return "mix" if mix else "conv"
 
     # -- forward ---------------------------------------------------------------------------
     def similarity_map(self):

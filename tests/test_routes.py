@@ -168,3 +168,30 @@ def test_locally_connected_equals_reference(c_in, filters, padding, strides, rng
     input_shape = INPUT[:2] + (c_in,)
     layer = randomise(LocallyConnected2D(filters, KERNEL, padding=padding, strides=strides), rng, input_shape)
     assert_same(layer, locally_connected_reference, rng, input_shape)
+
+
+@pytest.mark.parametrize("n, c_in, expected", [
+    (1, 3, "conv"),   # one kernel: exactly a Conv2D
+    (2, 3, "mix"), (4, 8, "mix"), (9, 8, "mix"),
+    (2, 16, "conv"), (4, 16, "mix"),   # many input channels, few kernels: the convolution wins
+    (4, 32, "conv"), (8, 32, "mix"), (4, 64, "conv"), (8, 64, "mix"),
+])
+def test_auto_route_follows_the_documented_rule(n, c_in, expected):
+    shape = (None, 10, 10, c_in)
+    sisws = SISWS2D(8, 3, n_centroids=n, route="auto")
+    lrlc = LowRankLocallyConnected2D(8, 3, rank=n, route="auto")
+    for layer in (sisws, lrlc):
+        layer.build(shape)
+        assert layer.chosen_route() == expected
+        assert layer.get_config()["route_ran"] == expected
+
+
+def test_auto_route_avoids_huge_position_kernels():
+    # 128×128 outputs × 3·3·16 inputs × 256 filters = 576 Mi per-position kernel elements;
+    # with 16 filters, 36 Mi (under the 64 Mi cap).
+    layer = SISWS2D(256, 3, padding="same", n_centroids=9, route="auto")
+    layer.build((None, 128, 128, 16))
+    assert layer.chosen_route() == "conv"
+    smaller = SISWS2D(16, 3, padding="same", n_centroids=9, route="auto")
+    smaller.build((None, 128, 128, 16))
+    assert smaller.chosen_route() == "mix"
