@@ -16,7 +16,7 @@ A training step is forward + backward with gradients for the input and every tra
 weight, compiled with ``tf.function`` on TensorFlow's ``GradientTape``. The forward pass
 is timed alone too. Rows carry the median and interquartile range over the repeats, the
 ratios to conv_K and to the row's reference, achieved GFLOP/s, and the step's peak memory
-(see :mod:`bench.speed_measure` for how it is measured). Results go to ``results/speed.csv``
+in MiB (see :mod:`bench.speed_measure` for how it is measured). Results go to ``results/speed.csv``
 (rows of an earlier run with the same shape are replaced; other shapes are kept).
 
 Other processes on the machine add noise: compare ratios from one interleaved run, and
@@ -47,6 +47,9 @@ QUICK = dict(batch=8, height=8, width=8, channels=2, filters=4, kernel_size=3, s
              centroids=4, rank=2)
 SHAPE_FLAGS = ("batch", "height", "width", "channels", "filters", "kernel_size", "strides", "centroids", "rank")
 DEFAULT_OUT = Path("results") / "speed.csv"
+DESCRIPTION = ("Times one training step (forward + gradients for input and weights) and the forward pass of "
+               "conv, locally_connected, sisws, sisws_trainable and lrlc against tf_keras and literal reference "
+               "formulations, interleaved in one process, and writes results/speed.csv.")
 
 CSV_COLUMNS = [
     "preset", "variant", "family", "kind", "route", "compare_to",
@@ -82,7 +85,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     """Registers the ``speed`` subcommand on an ``argparse`` subparsers object."""
     p = subparsers.add_parser("speed", help="time each layer's training step against conv and the reference "
                                             "implementations (writes results/speed.csv)",
-                              description=__doc__.split("\n\n")[0])
+                              description=DESCRIPTION)
     _add_arguments(p)
     return p
 
@@ -359,7 +362,7 @@ def run(args) -> int:
           "weights); x ref = ratio to the row's reference; mem = peak extra MiB of one step.")
     for note in notes:
         print(f"note: {note}")
-    print("\ntargets (default shape in the issue):")
+    print("\ntargets (issue 5 states them for the default preset):")
     print(format_targets(targets(df)))
     write_csv(df, out)
     print(f"\nwrote {out}")
@@ -368,7 +371,7 @@ def run(args) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """``python -m bench.speed``: the same as ``wsbench speed``."""
-    parser = argparse.ArgumentParser(prog="python -m bench.speed", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.speed", description=DESCRIPTION)
     _add_arguments(parser)
     args = parser.parse_args(argv)
     try:
