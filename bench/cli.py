@@ -29,7 +29,7 @@ def _budgets(text: str):
         except ValueError:
             raise CliError(f"budget {p!r} is not a number: give comma-separated positive integers, "
                            f"e.g. 5000,20000.") from None
-        if not value > 0 or value != int(value):
+        if not 0 < value < float("inf") or value != int(value):
             raise CliError(f"budget {p!r} is not accepted: give positive integers, e.g. 5000,20000.")
         out.append(int(value))
     return tuple(out)

@@ -14,6 +14,7 @@ from typing import Any, Callable, Dict
 import keras
 import pandas as pd
 
+from bench.graph_memory import release_graphs
 from bench.hypermodel import BudgetedHyperModel
 from bench.results import RunDir
 from bench.run_files import file_mode, model_path
@@ -65,6 +66,7 @@ def run_final(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperMod
         if (context["family"], str(context["budget"]), str(seed)) in done:
             continue
         keras.backend.clear_session()
+        release_graphs()
         keras.utils.set_random_seed(seed)
         model = hypermodel.build(hp)
         start = time.perf_counter()

@@ -9,7 +9,9 @@ whose key is already present is not written again, which makes reruns idempotent
 from __future__ import annotations
 
 import contextlib
+import csv
 import fcntl
+import io
 import json
 import os
 from pathlib import Path
@@ -58,7 +60,11 @@ def read_table(path: Path, columns: Sequence[str]) -> pd.DataFrame:
     if not path.exists():
         return pd.DataFrame(columns=list(columns))
     try:
-        frame = pd.read_csv(path, dtype={"trial_id": str})
+        text = path.read_text()
+        _check_complete_rows(path, text)
+        frame = pd.read_csv(io.StringIO(text), dtype={"trial_id": str})
+    except ResultsError:
+        raise
     except Exception as exc:  # noqa: BLE001 - any parse failure means a corrupted file
         raise ResultsError(f"{path} is corrupted ({type(exc).__name__}: {exc}); move it away or use a new run name.") \
             from None
@@ -66,6 +72,24 @@ def read_table(path: Path, columns: Sequence[str]) -> pd.DataFrame:
     if missing:
         raise ResultsError(f"{path} is corrupted: columns {missing} are missing; move it away or use a new run name.")
     return frame
+
+
+def _check_complete_rows(path: Path, text: str) -> None:
+    """Raises ResultsError if a row of the CSV ``text`` is cut short or has extra fields.
+
+    Tables are only ever written whole and end with a newline, so a missing final newline
+    or a row whose field count differs from the header's means the file was damaged;
+    pandas would silently pad such a row with NaN.
+    """
+    if text and not text.endswith("\n"):
+        raise ResultsError(f"{path} is corrupted: its last row is cut short (no final newline); move it away or "
+                           f"use a new run name.")
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, [])
+    for row in reader:
+        if len(row) != len(header):
+            raise ResultsError(f"{path} is corrupted: line {reader.line_num} has {len(row)} fields, the header "
+                               f"{len(header)}; move it away or use a new run name.")
 
 
 def _key(row: Dict[str, Any], key: Sequence[str]) -> tuple:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import os
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,13 +94,41 @@ def validate(config: BenchConfig) -> BenchConfig:
 
 
 def check_writable(results_dir: Path) -> None:
-    """Raises ResultsError unless ``results_dir`` (or its nearest existing parent) is writable."""
+    """Raises ResultsError unless ``results_dir`` (or its nearest existing parent) is writable.
+
+    Writability is tried, not inferred from permission bits: root passes every ``os.access``
+    check, yet cannot create files in /proc or on a read-only mount. The probe directory is
+    removed at once, so a refused or accepted check leaves nothing behind.
+    """
     probe = Path(results_dir).resolve()
     while not probe.exists():
         probe = probe.parent
-    if not probe.is_dir() or not os.access(probe, os.W_OK | os.X_OK):
-        raise ResultsError(f"results directory {results_dir} is not writable ({probe} refuses writes): "
+    if not probe.is_dir():
+        raise ResultsError(f"results directory {results_dir} is not writable: {probe} is a file, not a directory; "
                            f"give a writable --results-dir.")
+    try:
+        os.rmdir(tempfile.mkdtemp(dir=probe, prefix=".wsbench-probe-"))
+    except OSError as exc:
+        raise ResultsError(f"results directory {results_dir} is not writable: cannot create anything in {probe} "
+                           f"({exc.strerror}); give a writable --results-dir.") from None
+
+
+def check_tuner_files(tuner_dir: Path) -> None:
+    """Refuses a run whose keras-tuner state (oracle.json, tuner*.json, trial_*/trial.json)
+    does not parse, naming the file; keras-tuner itself would fail later, unnamed and after
+    run.json had been touched."""
+    paths = sorted(Path(tuner_dir).glob("*/*.json")) + sorted(Path(tuner_dir).glob("*/trial_*/trial.json"))
+    for path in paths:
+        try:
+            state = json.loads(path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ResultsError(f"{path} is corrupted ({type(exc).__name__}: {exc}); move the run away or give a "
+                               f"new --run-name.") from None
+        needed = {"trial_id", "hyperparameters", "status"} if path.name == "trial.json" else set()
+        if not isinstance(state, dict) or not needed <= set(state):
+            raise ResultsError(f"{path} is corrupted: expected a JSON object"
+                               + (f" with keys {sorted(needed)}" if needed else "")
+                               + "; move the run away or give a new --run-name.")
 
 
 def feasibility(config: BenchConfig, input_shape, num_classes) -> Dict[Tuple[str, int], bool]:
@@ -120,8 +150,10 @@ def feasibility(config: BenchConfig, input_shape, num_classes) -> Dict[Tuple[str
 class Progress:
     """One line per finished trial and an overall bar with an ETA."""
 
-    def __init__(self, total: Optional[int], stream=sys.stdout):
-        self.total, self.done, self.start, self.stream = total, 0, time.perf_counter(), stream
+    def __init__(self, total: Optional[int], stream=None):
+        # sys.stdout is looked up now, not when the module was imported (it may have been replaced since).
+        self.total, self.done, self.start = total, 0, time.perf_counter()
+        self.stream = stream if stream is not None else sys.stdout
 
     def trial(self, row: Dict[str, Any], max_trials: Optional[int]) -> None:
         self.done += 1
@@ -174,10 +206,16 @@ def prepare_run(config: BenchConfig, command: List[str], role: Role = Role()):
     Returns:
         (config, dataset, run) ready to run.
     """
-    from bench.datasets import load_dataset
+    from bench.datasets import DatasetError, load_dataset
 
     config = validate(config)
-    dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed)
+    try:
+        dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed)
+    except DatasetError as exc:
+        if config.dataset in str(exc):
+            raise
+        # Say which file a data check (shape, NaN, labels) refers to.
+        raise DatasetError(f"dataset {config.dataset!r}: {exc}") from None
     feasible = feasibility(config, dataset.input_shape, dataset.num_classes)
     for budget in config.budgets:
         if not any(feasible[(f, budget)] for f in config.families):
@@ -195,6 +233,7 @@ def prepare_run(config: BenchConfig, command: List[str], role: Role = Role()):
         check_same_config(run, config)
         for table in ("trials", "final"):
             run.read(table)  # a corrupted table is refused before anything runs
+        check_tuner_files(run.path / "tuner")
         run.update_run(status="running", resumed=dt.datetime.now().isoformat(timespec="seconds"))
     else:
         from bench.environment import git_commit, hardware, library_versions

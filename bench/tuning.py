@@ -19,6 +19,7 @@ import keras_tuner as kt
 import numpy as np
 
 from bench.distributed import Role, keras_tuner_role, serve_search
+from bench.graph_memory import release_graphs
 from bench.hypermodel import INFEASIBLE_PREFIX, BudgetedHyperModel
 from bench.results import RunDir
 
@@ -39,6 +40,12 @@ def project_name(dataset: str, family: str, budget: int) -> str:
     return f"{dataset}__{family}__{budget}"
 
 
+def oracle_seed(base_seed: int) -> int:
+    """The tuner's seed for run seed ``base_seed``: never 0, which keras-tuner takes as
+    'no seed' and replaces with a random one (``seed or random.randint(...)``)."""
+    return int(base_seed) + 1
+
+
 def trial_seed(base_seed: int, trial_id: str) -> int:
     """The training seed of one trial: fixed by the run seed and the trial's number."""
     return int(base_seed) * 100_003 + int(trial_id)
@@ -56,7 +63,8 @@ def _reason(message: Optional[str]) -> Tuple[str, str]:
 def trial_rows(oracle, context: Dict[str, Any], walls: Dict[str, float]) -> List[Dict[str, Any]]:
     """trials.csv rows for every finished trial of ``oracle``, in creation order."""
     rows = []
-    for index, (trial_id, trial) in enumerate(oracle.trials.items(), start=1):
+    # By trial number: a reloaded oracle lists its trials in the file system's order.
+    for index, (trial_id, trial) in enumerate(sorted(oracle.trials.items(), key=lambda kv: int(kv[0])), start=1):
         if trial.status not in _FINISHED:
             continue
         hp = {k: v for k, v in trial.hyperparameters.values.items()}
@@ -86,6 +94,7 @@ def make_tuner(kind: str, hypermodel: BudgetedHyperModel, directory: Path, proje
 
         def on_trial_begin(self, trial):
             super().on_trial_begin(trial)
+            release_graphs()  # the previous trial's train graph would otherwise stay in memory
             self._wsbench_started = time.perf_counter()
             keras.utils.set_random_seed(trial_seed(seed, trial.trial_id) % (2**31))
 
@@ -99,7 +108,7 @@ def make_tuner(kind: str, hypermodel: BudgetedHyperModel, directory: Path, proje
                 print(f"  {self.tuner_id} trained trial {trial.trial_id} of {project}: {trial.status.lower()}",
                       flush=True)
 
-    common = dict(hypermodel=hypermodel, objective=OBJECTIVE, seed=seed, directory=str(directory),
+    common = dict(hypermodel=hypermodel, objective=OBJECTIVE, seed=oracle_seed(seed), directory=str(directory),
                   project_name=project, overwrite=False,
                   # Infeasible choices are failed trials; they must not stop the search.
                   max_consecutive_failed_trials=10**6)
