@@ -41,7 +41,7 @@ def check_budget(budget) -> int:
         value = float(budget)
     except (TypeError, ValueError):
         raise ValueError(f"budget {budget!r} is not a number: give a positive integer parameter count.") from None
-    if not value > 0 or value != int(value):
+    if not 0 < value < float("inf") or value != int(value):
         raise ValueError(f"budget {budget!r} is not accepted: give a positive integer parameter count.")
     return int(value)
 

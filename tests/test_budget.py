@@ -88,7 +88,7 @@ def test_a_tolerance_tighter_than_the_closest_width_makes_the_choice_infeasible(
     assert tight.width == loose.width and "no width lands within" in tight.reason
 
 
-@pytest.mark.parametrize("bad", [0, -5, "abc", 1.5, None])
+@pytest.mark.parametrize("bad", [0, -5, "abc", 1.5, None, float("inf"), float("nan")])
 def test_bad_budget_is_refused_by_name(bad):
     with pytest.raises(ValueError, match=repr(bad).replace("(", r"\(")):
         check_budget(bad)
