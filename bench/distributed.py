@@ -115,6 +115,17 @@ def requeue_lost_trial(oracle, tuner_id: str) -> Optional[str]:
         return trial.trial_id
 
 
+def search_unfinished(oracle) -> bool:
+    """Whether the oracle still has trials to hand out or waiting to be finished."""
+    from keras_tuner.src.engine.oracle import LOCKS
+
+    with LOCKS[oracle]:
+        if oracle._retry_queue or oracle.ongoing_trials:
+            return True
+        max_trials = getattr(oracle, "max_trials", None)
+        return bool(max_trials) and len(oracle.trials) < max_trials
+
+
 def serve_search(search: Callable[[], None], oracle, *, record: Callable[[], None],
                  workers: Sequence["LocalWorker"] = (), poll_s: float = 0.5) -> None:
     """Runs the chief's blocking ``search`` in a thread while recording finished trials
@@ -144,7 +155,9 @@ def serve_search(search: Callable[[], None], oracle, *, record: Callable[[], Non
                 if worker.process.returncode != 0:
                     print(f"  worker {worker.id} exited with code {worker.process.returncode}"
                           + (f"; its trial {trial} goes to another worker" if trial else ""), flush=True)
-        if workers and len(lost) == len(workers) and thread.is_alive():
+        # Workers leave once the oracle says stop; the chief then ends on its own (keras-tuner
+        # polls every 20 s). Only work left with no worker to do it is an error.
+        if workers and len(lost) == len(workers) and thread.is_alive() and search_unfinished(oracle):
             codes = {w.id: w.process.returncode for w in workers}
             raise RuntimeError(f"every worker exited before the search finished (exit codes {codes}); "
                                f"rerun the same command to resume.")
