@@ -174,3 +174,21 @@ def locally_connected_product(patches, kernel):
     # Positions go first so the product is one batched matmul over positions.
     out = ops.matmul(ops.transpose(flat, (1, 0, 2)), kernel)  # [P, B, F]
     return ops.reshape(ops.transpose(out, (1, 0, 2)), (-1, oh, ow, int(kernel.shape[-1])))
+
+
+def conv_matched_initializer(kernel_size, in_channels: int, filters: int):
+    """Glorot-uniform with Conv2D's fans (kh·kw·c_in in, kh·kw·filters out).
+
+    Keras's own glorot_uniform would count the output positions (locally connected) or the
+    S / rank mixed kernels (SISWS, LRLC) into the fans and start those layers √P or √S times
+    smaller than the convolution they are compared with; this starts every position's
+    kernel at the convolution's scale, so no family is handicapped from the first step.
+    """
+    import math
+
+    import keras
+
+    kh, kw = kernel_size
+    limit = math.sqrt(6.0 / (kh * kw * in_channels + kh * kw * filters))
+    return keras.initializers.RandomUniform(-limit, limit)
+

@@ -8,7 +8,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from layers.local_ops import locally_connected
+from layers.local_ops import conv_matched_initializer, locally_connected
 from layers.registry import Family, register_family
 from layers.shapes import check_filters, check_padding, conv_output_shape, pair
 
@@ -31,7 +31,7 @@ class LocallyConnected2D(keras.layers.Layer):
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+                 kernel_initializer=None, bias_initializer="zeros", **kwargs):
         super().__init__(**kwargs)
         self.filters = check_filters(filters)
         self.kernel_size = pair(kernel_size, "kernel_size")
@@ -39,7 +39,8 @@ class LocallyConnected2D(keras.layers.Layer):
         self.padding = check_padding(padding)
         self.activation = keras.activations.get(activation)
         self.use_bias = use_bias
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        # None: glorot-uniform with Conv2D's fans (see conv_matched_initializer).
+        self.kernel_initializer = None if kernel_initializer is None else keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
 
     def build(self, input_shape):
@@ -48,7 +49,8 @@ class LocallyConnected2D(keras.layers.Layer):
         self.out_hw = (oh, ow)
         self.kernel = self.add_weight(
             name="kernel", shape=(oh * ow, kh * kw * int(input_shape[-1]), self.filters),
-            initializer=self.kernel_initializer,
+            initializer=self.kernel_initializer
+            or conv_matched_initializer(self.kernel_size, int(input_shape[-1]), self.filters),
         )
         self.bias = (
             self.add_weight(name="bias", shape=(oh, ow, self.filters), initializer=self.bias_initializer)
@@ -76,7 +78,7 @@ class LocallyConnected2D(keras.layers.Layer):
         config.update(
             filters=self.filters, kernel_size=self.kernel_size, strides=self.strides, padding=self.padding,
             activation=keras.activations.serialize(self.activation), use_bias=self.use_bias,
-            kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
+            kernel_initializer=None if self.kernel_initializer is None else keras.initializers.serialize(self.kernel_initializer),
             bias_initializer=keras.initializers.serialize(self.bias_initializer),
         )
         return config

@@ -16,7 +16,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from layers.local_ops import locally_connected, prefer_mix_route
+from layers.local_ops import conv_matched_initializer, locally_connected, prefer_mix_route
 from layers.registry import Family, register_family
 from layers.shapes import check_filters, check_padding, conv_output_shape, pair
 
@@ -55,7 +55,7 @@ class LowRankLocallyConnected2D(keras.layers.Layer):
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", rank=4, mixing="row_col",
-                 activation=None, use_bias=True, kernel_initializer="glorot_uniform", route="auto", **kwargs):
+                 activation=None, use_bias=True, kernel_initializer=None, route="auto", **kwargs):
         super().__init__(**kwargs)
         self.filters = check_filters(filters)
         self.kernel_size = pair(kernel_size, "kernel_size")
@@ -65,7 +65,8 @@ class LowRankLocallyConnected2D(keras.layers.Layer):
         self.mixing = check_mixing(mixing)
         self.activation = keras.activations.get(activation)
         self.use_bias = use_bias
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        # None: glorot-uniform with Conv2D's fans (see conv_matched_initializer).
+        self.kernel_initializer = None if kernel_initializer is None else keras.initializers.get(kernel_initializer)
         if route not in ROUTES:
             raise ValueError(f"route={route!r} is not accepted: use one of {list(ROUTES)}.")
         self.route = route
@@ -77,7 +78,9 @@ class LowRankLocallyConnected2D(keras.layers.Layer):
         k, r = self.filters, self.rank
         # Channel k·rank + r is basis kernel r of filter k.
         self.kernel = self.add_weight(name="kernel", shape=(kh, kw, int(input_shape[-1]), k * r),
-                                      initializer=self.kernel_initializer)
+                                      initializer=self.kernel_initializer
+                                      or conv_matched_initializer(self.kernel_size, int(input_shape[-1]),
+                                                                  self.filters))
         if self.mixing == "row_col":
             self.row_logits = self.add_weight(name="row_logits", shape=(oh, 1, r), initializer="zeros")
             self.col_logits = self.add_weight(name="col_logits", shape=(1, ow, r), initializer="zeros")
@@ -147,7 +150,7 @@ class LowRankLocallyConnected2D(keras.layers.Layer):
         config.update(
             filters=self.filters, kernel_size=self.kernel_size, strides=self.strides, padding=self.padding,
             rank=self.rank, mixing=self.mixing, activation=keras.activations.serialize(self.activation),
-            use_bias=self.use_bias, kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
+            use_bias=self.use_bias, kernel_initializer=None if self.kernel_initializer is None else keras.initializers.serialize(self.kernel_initializer),
             route=self.route,
         )
         if getattr(self, "built", False):

@@ -22,7 +22,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from layers.local_ops import locally_connected, prefer_mix_route
+from layers.local_ops import conv_matched_initializer, locally_connected, prefer_mix_route
 from layers.registry import Family, register_family
 from layers.shapes import check_filters, check_padding, conv_output_shape, pair
 
@@ -110,7 +110,7 @@ class SISWS2D(keras.layers.Layer):
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", n_centroids=(2, 2),
                  centroids_trainable=False, sigma_trainable=None, per_feature=False, local_normalization=True,
-                 scale=1.0, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 scale=1.0, activation=None, use_bias=True, kernel_initializer=None,
                  bias_initializer="zeros", route="auto", seed=None, **kwargs):
         super().__init__(**kwargs)
         self.filters = check_filters(filters)
@@ -129,7 +129,8 @@ class SISWS2D(keras.layers.Layer):
         self.scale = float(scale)
         self.activation = keras.activations.get(activation)
         self.use_bias = use_bias
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        # None: glorot-uniform with Conv2D's fans (see conv_matched_initializer).
+        self.kernel_initializer = None if kernel_initializer is None else keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         if route not in ROUTES:
             raise ValueError(f"route={route!r} is not accepted: use one of {list(ROUTES)}.")
@@ -145,7 +146,9 @@ class SISWS2D(keras.layers.Layer):
         f = k if self.per_feature else 1
         # Channel k·S + s of the kernel is KCP s of filter k, as in the original reshape.
         self.kernel = self.add_weight(name="kernel", shape=(kh, kw, int(input_shape[-1]), k * s),
-                                      initializer=self.kernel_initializer)
+                                      initializer=self.kernel_initializer
+                                      or conv_matched_initializer(self.kernel_size, int(input_shape[-1]),
+                                                                  self.filters))
         self.bias = (self.add_weight(name="bias", shape=(k * s,), initializer=self.bias_initializer)
                      if self.use_bias else None)
         if isinstance(self.n_centroids, tuple):
@@ -228,7 +231,7 @@ class SISWS2D(keras.layers.Layer):
             centroids_trainable=self.centroids_trainable, sigma_trainable=self.sigma_trainable,
             per_feature=self.per_feature, local_normalization=self.local_normalization, scale=self.scale,
             activation=keras.activations.serialize(self.activation), use_bias=self.use_bias,
-            kernel_initializer=keras.initializers.serialize(self.kernel_initializer),
+            kernel_initializer=None if self.kernel_initializer is None else keras.initializers.serialize(self.kernel_initializer),
             bias_initializer=keras.initializers.serialize(self.bias_initializer),
             route=self.route, seed=self.seed,
         )
