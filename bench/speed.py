@@ -15,9 +15,11 @@ One process times, interleaved, for one layer shape:
 A training step is forward + backward with gradients for the input and every trainable
 weight, compiled with ``tf.function`` on TensorFlow's ``GradientTape``. The forward pass
 is timed alone too. Rows carry the median and interquartile range over the repeats, the
-ratios to conv_K and to the row's reference, achieved GFLOP/s, and the step's peak memory
-in MiB (see :mod:`bench.speed_measure` for how it is measured). Results go to ``results/speed.csv``
-(rows of an earlier run with the same shape are replaced; other shapes are kept).
+ratios to conv_K and to the row's reference (the median over rounds of the ratio within a
+round: interleaving pairs every row with its reference under the same load), achieved
+GFLOP/s, and the step's peak memory in MiB (see :mod:`bench.speed_measure` for how it is
+measured). Results go to ``results/speed.csv`` (rows of an earlier run with the same shape
+are replaced; other shapes are kept).
 
 Other processes on the machine add noise: compare ratios from one interleaved run, and
 rerun when the interquartile ranges are wide.
@@ -60,6 +62,7 @@ CSV_COLUMNS = [
     "macs_per_image", "train_gflop_s", "fwd_gflop_s", "matmul_peak_gflop_s", "train_pct_peak",
     "step_mem_mb", "mem_x_ref",
     "device", "python", "tensorflow", "keras", "tf_keras", "numpy", "timestamp",
+    "train_rounds_ms", "fwd_rounds_ms",
 ]
 SHAPE_KEY = ["batch", "height", "width", "channels", "filters", "kernel_size", "strides", "padding", "centroids",
              "rank", "threads"]
@@ -164,11 +167,11 @@ def measure(shape, repeats: int, warmup: int = 1, threads: Optional[int] = None,
 
     variants, notes = build_variants(shape)
     x = tf.random.normal(shape.input_shape, seed=3)
-    tasks = {}
-    for v in variants:
-        train, forward = compile_steps(v, x)
-        tasks[(v.name, "train")] = train
-        tasks[(v.name, "fwd")] = forward
+    steps = {v.name: compile_steps(v, x) for v in variants}
+    # Training steps first, then forward passes, each in variant order: a row and its
+    # reference run a few seconds apart in every round, which makes their ratio paired.
+    tasks = {(name, "train"): train for name, (train, _) in steps.items()}
+    tasks.update({(name, "fwd"): forward for name, (_, forward) in steps.items()})
     peak_step, peak_flops = matmul_peak_task(matmul_size)
     tasks[("matmul_peak", "peak")] = peak_step
     log(f"timing {len(variants)} variants x (train, forward) + matmul peak, {repeats} interleaved rounds ...")
@@ -191,8 +194,27 @@ def measure(shape, repeats: int, warmup: int = 1, threads: Optional[int] = None,
             train_cpu_ms=summarize(tr["cpu"])["median"],
             fwd_ms=f["median"], fwd_iqr_ms=f["iqr"], fwd_min_ms=f["min"], fwd_cpu_ms=summarize(fw["cpu"])["median"],
             macs_per_image=v.macs, step_mem_mb=memory_mb.get(v.name),
+            train_rounds_ms=format_rounds(tr["wall"]), fwd_rounds_ms=format_rounds(fw["wall"]),
         ))
     return rows, notes, peak_gflops
+
+
+def format_rounds(seconds) -> str:
+    """Per-round times in ms, space-separated in round order (the CSV keeps them for pairing)."""
+    return " ".join(f"{v * 1e3:.4f}" for v in seconds)
+
+
+def paired_ratio(rounds: str, reference_rounds: str) -> float:
+    """Median over rounds of (this row's time / the reference's time in the same round).
+
+    Every round runs every variant once, so a pair shares whatever load the machine had at
+    that moment; the median of the paired ratios is steadier than a ratio of medians.
+    """
+    import numpy as np
+
+    a = np.array(rounds.split(), dtype=float)
+    b = np.array(reference_rounds.split(), dtype=float)
+    return float(np.median(a / b))
 
 
 def build_table(rows, shape, peak_gflops: float, *, preset: str, repeats: int, threads: Optional[int]):
@@ -216,10 +238,12 @@ def build_table(rows, shape, peak_gflops: float, *, preset: str, repeats: int, t
                 row["compare_to"] = ref["variant"]
         elif row["compare_to"] in by_name.index:
             ref = fwd_ref = by_name.loc[row["compare_to"]]
-        row["train_x_conv_k"] = row["train_ms"] / conv_k["train_ms"] if conv_k is not None else np.nan
-        row["fwd_x_conv_k"] = row["fwd_ms"] / conv_k["fwd_ms"] if conv_k is not None else np.nan
-        row["train_x_ref"] = row["train_ms"] / ref["train_ms"] if ref is not None else np.nan
-        row["fwd_x_ref"] = row["fwd_ms"] / fwd_ref["fwd_ms"] if fwd_ref is not None else np.nan
+        row["train_x_conv_k"] = (paired_ratio(row["train_rounds_ms"], conv_k["train_rounds_ms"])
+                                 if conv_k is not None else np.nan)
+        row["fwd_x_conv_k"] = paired_ratio(row["fwd_rounds_ms"], conv_k["fwd_rounds_ms"]) if conv_k is not None else np.nan
+        row["train_x_ref"] = paired_ratio(row["train_rounds_ms"], ref["train_rounds_ms"]) if ref is not None else np.nan
+        row["fwd_x_ref"] = (paired_ratio(row["fwd_rounds_ms"], fwd_ref["fwd_rounds_ms"])
+                            if fwd_ref is not None else np.nan)
         mem, ref_mem = row["step_mem_mb"], (ref["step_mem_mb"] if ref is not None else None)
         row["mem_x_ref"] = (mem / ref_mem if mem is not None and ref_mem not in (None, 0) and not pd.isna(ref_mem)
                             and not pd.isna(mem) else np.nan)
@@ -359,7 +383,8 @@ def run(args) -> int:
     print(format_table(df))
     print(f"\nmatmul peak (float32 {args.matmul_size or (256 if args.quick else 2048)}^2, same run): {peak:.1f} GFLOP/s. "
           "ms/step = median ± interquartile range of one training step (forward + gradients for input and "
-          "weights); x ref = ratio to the row's reference; mem = peak extra MiB of one step.")
+          "weights); x conv_K, x ref = median over rounds of the time ratio within each round; "
+          "mem = peak extra MiB of one step.")
     for note in notes:
         print(f"note: {note}")
     print("\ntargets (issue 5 states them for the default preset):")

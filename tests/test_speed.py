@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -69,24 +70,48 @@ def test_quick_csv_is_well_formed(quick_run):
         assert df[column].astype(str).str.len().gt(0).all(), column
 
 
+def rounds(df, row, column):
+    return np.array(df.loc[row, column].split(), dtype=float)
+
+
+def paired(df, row, ref, column):
+    """Median over rounds of row / ref within each round, recomputed from the CSV."""
+    return float(np.median(rounds(df, row, column) / rounds(df, ref, column)))
+
+
+def test_quick_csv_keeps_every_round(quick_run):
+    _, out = quick_run
+    df = pd.read_csv(out, keep_default_na=False, na_values=[""]).set_index("variant")
+    for row in df.index:
+        for column, median, low in (("train_rounds_ms", "train_ms", "train_min_ms"), ("fwd_rounds_ms", "fwd_ms",
+                                                                                      "fwd_min_ms")):
+            values = rounds(df, row, column)
+            assert len(values) == df.loc[row, "repeats"]
+            assert np.median(values) == pytest.approx(df.loc[row, median], rel=1e-3)
+            assert values.min() == pytest.approx(df.loc[row, low], rel=1e-3)
+
+
 def test_quick_csv_ratios_and_routes(quick_run):
     _, out = quick_run
     df = pd.read_csv(out, keep_default_na=False, na_values=[""]).set_index("variant")
     assert df.loc["conv_K", "train_x_conv_k"] == pytest.approx(1.0)
+    assert df.loc["conv_KS", "train_x_conv_k"] == pytest.approx(paired(df, "conv_KS", "conv_K", "train_rounds_ms"),
+                                                                rel=1e-3)
     for row in SOFT_ROWS:
         family, route = row[:-1].split("[")
         ref = f"{family}_reference"
         assert df.loc[row, "compare_to"] == ref
-        assert df.loc[row, "train_x_ref"] == pytest.approx(df.loc[row, "train_ms"] / df.loc[ref, "train_ms"])
-        assert df.loc[row, "fwd_x_ref"] == pytest.approx(df.loc[row, "fwd_ms"] / df.loc[ref, "fwd_ms"])
+        assert df.loc[row, "train_x_ref"] == pytest.approx(paired(df, row, ref, "train_rounds_ms"), rel=1e-3)
+        assert df.loc[row, "fwd_x_ref"] == pytest.approx(paired(df, row, ref, "fwd_rounds_ms"), rel=1e-3)
         assert df.loc[row, "route"] == route if route != "auto" else df.loc[row, "route"] in ("conv", "mix")
     for row in REFERENCE_ROWS:
         assert pd.isna(df.loc[row, "compare_to"]) and pd.isna(df.loc[row, "train_x_ref"])
     if tf_keras_available():
         tfk = df[df["kind"] == "tf_keras"]
-        assert df.loc["locally_connected", "compare_to"] == tfk["train_ms"].idxmin()
+        fastest = tfk["train_ms"].idxmin()
+        assert df.loc["locally_connected", "compare_to"] == fastest
         assert df.loc["locally_connected", "train_x_ref"] == pytest.approx(
-            df.loc["locally_connected", "train_ms"] / tfk["train_ms"].min())
+            paired(df, "locally_connected", fastest, "train_rounds_ms"), rel=1e-3)
 
 
 def test_quick_csv_records_step_memory(quick_run):
