@@ -56,7 +56,7 @@ DESCRIPTION = ("Times one training step (forward + gradients for input and weigh
 CSV_COLUMNS = [
     "preset", "variant", "family", "kind", "route", "compare_to",
     "batch", "height", "width", "channels", "filters", "kernel_size", "strides", "padding", "centroids", "rank",
-    "repeats", "threads",
+    "repeats", "threads", "sample_s",
     "train_ms", "train_iqr_ms", "train_min_ms", "train_cpu_ms", "fwd_ms", "fwd_iqr_ms", "fwd_min_ms", "fwd_cpu_ms",
     "train_img_s", "fwd_img_s", "train_x_conv_k", "train_x_ref", "fwd_x_conv_k", "fwd_x_ref",
     "macs_per_image", "train_gflop_s", "fwd_gflop_s", "matmul_peak_gflop_s", "train_pct_peak",
@@ -104,6 +104,9 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--repeats", type=_positive_int("--repeats"), default=None,
                    help="timed interleaved rounds (default 7; 3 with --quick)")
     p.add_argument("--warmup", type=int, default=1, help="untimed rounds after tracing (default 1)")
+    p.add_argument("--sample-seconds", type=float, default=None,
+                   help="each sample repeats a step back to back for about this long and keeps the mean "
+                        "(default 0.25; 0.005 with --quick): longer samples smooth short bursts of load")
     p.add_argument("--threads", type=_positive_int("--threads"), default=None,
                    help="TensorFlow intra-op threads (default: TensorFlow's choice)")
     p.add_argument("--quick", action="store_true", help="tiny shape and few repeats (for tests)")
@@ -217,7 +220,8 @@ def paired_ratio(rounds: str, reference_rounds: str) -> float:
     return float(np.median(a / b))
 
 
-def build_table(rows, shape, peak_gflops: float, *, preset: str, repeats: int, threads: Optional[int]):
+def build_table(rows, shape, peak_gflops: float, *, preset: str, repeats: int, threads: Optional[int],
+                sample_s: float = 0.0):
     """Adds ratios, throughput and metadata to the raw rows; returns a DataFrame in CSV column order."""
     import numpy as np
     import pandas as pd
@@ -262,6 +266,7 @@ def build_table(rows, shape, peak_gflops: float, *, preset: str, repeats: int, t
     df["preset"] = preset
     df["repeats"] = repeats
     df["threads"] = threads if threads else 0
+    df["sample_s"] = sample_s
     df["device"] = _device()
     for key, value in _versions().items():
         df[key] = value
@@ -362,6 +367,10 @@ def run(args) -> int:
     repeats = args.repeats if args.repeats is not None else (3 if args.quick else 7)
     if args.warmup < 0:
         raise SpeedError(f"--warmup {args.warmup} is not accepted: give 0 or more rounds.")
+    sample_s = args.sample_seconds if args.sample_seconds is not None else (0.005 if args.quick else 0.25)
+    if not (math.isfinite(sample_s) and 0 <= sample_s <= 60):
+        raise SpeedError(f"--sample-seconds {args.sample_seconds} is not accepted: give a number of seconds "
+                         f"from 0 to 60.")
     out = Path(args.out)
     if out.exists() and out.is_dir():
         raise SpeedError(f"--out {out} is a directory: give a file path such as {DEFAULT_OUT}.")
@@ -376,9 +385,9 @@ def run(args) -> int:
           flush=True)
     rows, notes, peak = measure(shape, repeats, warmup=args.warmup, threads=args.threads, memory=not args.no_memory,
                                 matmul_size=args.matmul_size or (256 if args.quick else 2048),
-                                min_sample_s=0.005 if args.quick else 0.02,
+                                min_sample_s=sample_s,
                                 log=lambda msg: print(msg, flush=True))
-    df = build_table(rows, shape, peak, preset=preset, repeats=repeats, threads=args.threads)
+    df = build_table(rows, shape, peak, preset=preset, repeats=repeats, threads=args.threads, sample_s=sample_s)
     print()
     print(format_table(df))
     print(f"\nmatmul peak (float32 {args.matmul_size or (256 if args.quick else 2048)}^2, same run): {peak:.1f} GFLOP/s. "

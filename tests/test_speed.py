@@ -61,6 +61,7 @@ def test_quick_csv_is_well_formed(quick_run):
         assert (df[key] == quick[key]).all(), key
     assert (df["preset"] == "quick").all()
     assert (df["repeats"] == 3).all()
+    assert (df["sample_s"] == 0.005).all()
     for column in ("train_ms", "fwd_ms", "train_min_ms", "fwd_min_ms", "train_img_s", "macs_per_image",
                    "train_gflop_s", "matmul_peak_gflop_s"):
         assert (df[column] > 0).all() and df[column].map(math.isfinite).all(), column
@@ -169,3 +170,9 @@ def test_kernel_larger_than_input_is_a_clear_error(tmp_path, capsys):
 def test_out_must_not_be_a_directory(tmp_path, capsys):
     assert speed.main(["--quick", "--out", str(tmp_path)]) == 2
     assert "directory" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "1000"])
+def test_bad_sample_seconds_is_a_clear_error(value, tmp_path, capsys):
+    assert speed.main(["--quick", "--sample-seconds", value, "--out", str(tmp_path / "s.csv")]) == 2
+    assert "--sample-seconds" in capsys.readouterr().err
