@@ -220,6 +220,10 @@ def paired_ratio(rounds: str, reference_rounds: str) -> float:
     return float(np.median(a / b))
 
 
+def _paired(row, ref, column: str) -> float:
+    return paired_ratio(row[column], ref[column]) if ref is not None else float("nan")
+
+
 def build_table(rows, shape, peak_gflops: float, *, preset: str, repeats: int, threads: Optional[int],
                 sample_s: float = 0.0):
     """Adds ratios, throughput and metadata to the raw rows; returns a DataFrame in CSV column order."""
@@ -242,15 +246,13 @@ def build_table(rows, shape, peak_gflops: float, *, preset: str, repeats: int, t
                 row["compare_to"] = ref["variant"]
         elif row["compare_to"] in by_name.index:
             ref = fwd_ref = by_name.loc[row["compare_to"]]
-        row["train_x_conv_k"] = (paired_ratio(row["train_rounds_ms"], conv_k["train_rounds_ms"])
-                                 if conv_k is not None else np.nan)
-        row["fwd_x_conv_k"] = paired_ratio(row["fwd_rounds_ms"], conv_k["fwd_rounds_ms"]) if conv_k is not None else np.nan
-        row["train_x_ref"] = paired_ratio(row["train_rounds_ms"], ref["train_rounds_ms"]) if ref is not None else np.nan
-        row["fwd_x_ref"] = (paired_ratio(row["fwd_rounds_ms"], fwd_ref["fwd_rounds_ms"])
-                            if fwd_ref is not None else np.nan)
+        row["train_x_conv_k"] = _paired(row, conv_k, "train_rounds_ms")
+        row["fwd_x_conv_k"] = _paired(row, conv_k, "fwd_rounds_ms")
+        row["train_x_ref"] = _paired(row, ref, "train_rounds_ms")
+        row["fwd_x_ref"] = _paired(row, fwd_ref, "fwd_rounds_ms")
         mem, ref_mem = row["step_mem_mb"], (ref["step_mem_mb"] if ref is not None else None)
-        row["mem_x_ref"] = (mem / ref_mem if mem is not None and ref_mem not in (None, 0) and not pd.isna(ref_mem)
-                            and not pd.isna(mem) else np.nan)
+        known = not (pd.isna(mem) or ref_mem is None or pd.isna(ref_mem) or ref_mem == 0)
+        row["mem_x_ref"] = mem / ref_mem if known else np.nan
         out.append(row)
     df = pd.DataFrame(out)
     df["train_img_s"] = shape.batch / (df["train_ms"] * 1e-3)
@@ -379,18 +381,19 @@ def run(args) -> int:
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     preset = "quick" if args.quick else args.preset
+    side = args.matmul_size or (256 if args.quick else 2048)
     print(f"wsbench speed: preset {preset}, batch {shape.batch}, input {shape.height}x{shape.width}x{shape.channels}, "
           f"{shape.filters} filters, {shape.kernel_size}x{shape.kernel_size} {shape.padding.upper()} stride "
           f"{shape.strides}, S={shape.centroids}, rank {shape.rank}, {repeats} repeats, device {_device()}",
           flush=True)
     rows, notes, peak = measure(shape, repeats, warmup=args.warmup, threads=args.threads, memory=not args.no_memory,
-                                matmul_size=args.matmul_size or (256 if args.quick else 2048),
+                                matmul_size=side,
                                 min_sample_s=sample_s,
                                 log=lambda msg: print(msg, flush=True))
     df = build_table(rows, shape, peak, preset=preset, repeats=repeats, threads=args.threads, sample_s=sample_s)
     print()
     print(format_table(df))
-    print(f"\nmatmul peak (float32 {args.matmul_size or (256 if args.quick else 2048)}^2, same run): {peak:.1f} GFLOP/s. "
+    print(f"\nmatmul peak (float32 {side}^2, same run): {peak:.1f} GFLOP/s. "
           "ms/step = median ± interquartile range of one training step (forward + gradients for input and "
           "weights); x conv_K, x ref = median over rounds of the time ratio within each round; "
           "mem = peak extra MiB of one step.")
