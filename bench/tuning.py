@@ -17,11 +17,17 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import keras
 import keras_tuner as kt
 import numpy as np
+from keras_tuner.src import config as keras_tuner_config
 
 from bench.distributed import Role, keras_tuner_role, serve_search
 from bench.graph_memory import release_graphs
 from bench.hypermodel import INFEASIBLE_PREFIX, BudgetedHyperModel
 from bench.results import RunDir
+
+# keras-tuner prints the traceback of every failed trial to stderr by default. Here an
+# infeasible budget is an expected outcome, the reason is in the progress line and in
+# trials.csv, and the full traceback stays in the trial's trial.json.
+keras_tuner_config.DEBUG = False
 
 TUNERS = ("random", "bayesian", "hyperband")
 OBJECTIVE = kt.Objective("val_accuracy", direction="max")
