@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import keras
 import keras_tuner as kt
@@ -66,6 +66,9 @@ class BudgetedHyperModel(kt.HyperModel):
         self.num_classes = int(num_classes)
         self.budget = int(budget)
         self.settings = settings
+        # The best-scoring model trained in this process, with its hyperparameter values: the
+        # final stage restarts it instead of tracing the same architecture again.
+        self._kept: Optional[Tuple[Dict[str, Any], float, keras.Model]] = None
 
     def choices(self, hp: kt.HyperParameters) -> Tuple[Dict[str, Any], Dict[str, Any]]:
         """(shared values, family keyword arguments) for ``hp``, declaring them as needed."""
@@ -104,6 +107,9 @@ class BudgetedHyperModel(kt.HyperModel):
         if not losses or not all(math.isfinite(v) for v in history.history.get("loss", [])):
             raise kt.errors.FailedTrialError("training diverged: the loss became NaN or infinite")
         best = int(np.argmin(losses))
+        score = float(history.history["val_accuracy"][best])
+        if self._kept is None or score > self._kept[1]:
+            self._kept = (dict(hp.values), score, model)
         return {
             "val_accuracy": float(history.history["val_accuracy"][best]),
             "val_loss": float(losses[best]),
@@ -112,3 +118,10 @@ class BudgetedHyperModel(kt.HyperModel):
             "epochs": float(len(losses)),
             "wall_s": float(wall),
         }
+
+    def trained_model(self, hp: kt.HyperParameters) -> Optional[keras.Model]:
+        """The model this hypermodel trained with exactly ``hp``'s values if it kept it (the
+        best one trained in this process), else None."""
+        if self._kept is not None and self._kept[0] == dict(hp.values):
+            return self._kept[2]
+        return None
