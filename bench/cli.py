@@ -52,6 +52,8 @@ def add_bench_parser(sub) -> None:
     p.add_argument("--run-name", help="results/<run-name>/ (default: <profile>-<dataset>)")
     p.add_argument("--results-dir", default="results")
     p.add_argument("--no-throughput", action="store_true", help="skip the throughput stage")
+    p.add_argument("--jobs", type=int, help="family × budget cells run side by side in this many local processes "
+                                            "(default: the profile's; results are the same for any value)")
     g = p.add_argument_group("distributed tuning (keras-tuner chief/worker over gRPC)")
     g.add_argument("--workers", type=int, help="start this many local worker processes over loopback")
     g.add_argument("--role", choices=["chief", "worker"], help="this process's role when running across machines")
@@ -72,7 +74,9 @@ def bench_config(args):
                   max_trials=pick("max_trials"), epochs=pick("epochs"), seeds=pick("seeds"),
                   batch_size=pick("batch_size"), patience=preset["patience"], seed=args.seed, profile=args.profile,
                   run_name=args.run_name or "", results_dir=args.results_dir, throughput=not args.no_throughput,
-                  throughput_batch=preset["throughput_batch"], throughput_repeats=preset["throughput_repeats"])
+                  throughput_batch=preset["throughput_batch"], throughput_repeats=preset["throughput_repeats"],
+                  # Distributed tuning spreads the trials itself; the profile's --jobs then does not apply.
+                  jobs=args.jobs if args.jobs is not None else 1 if args.workers or args.role else preset["jobs"])
     if args.tolerance is not None:
         kwargs["tolerance"] = args.tolerance
     return BenchConfig(**kwargs)
@@ -83,6 +87,9 @@ def bench_role(args):
     from bench.distributed import Role, parse_oracle
     from bench.runner import positive_int
 
+    if args.jobs is not None and args.jobs > 1 and (args.workers is not None or args.role):
+        raise CliError(f"--jobs {args.jobs} runs whole cells side by side on this machine: do not combine it with "
+                       f"distributed tuning (--workers or --role); use one or the other.")
     if args.workers is not None:
         positive_int(args.workers, "workers")
         if args.role or args.oracle:

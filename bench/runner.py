@@ -51,9 +51,10 @@ class BenchConfig:
     throughput: bool = True
     throughput_batch: int = 128
     throughput_repeats: int = 5
+    jobs: int = 1
 
     # Settings that may differ between a run and its resumption.
-    RESUMABLE_DIFFERENCES = ("results_dir",)
+    RESUMABLE_DIFFERENCES = ("results_dir", "jobs")
 
     def comparable(self) -> Dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -84,7 +85,7 @@ def validate(config: BenchConfig) -> BenchConfig:
         raise ValueError("no budget given: give at least one positive parameter count.")
     check_tuner(config.tuner)
     for name in ("max_trials", "epochs", "seeds", "batch_size", "patience", "depth", "throughput_batch",
-                 "throughput_repeats"):
+                 "throughput_repeats", "jobs"):
         positive_int(getattr(config, name), name)
     check_tolerance(config.tolerance)
     if not 0 < config.val_fraction < 1:
@@ -252,6 +253,49 @@ def prepare_run(config: BenchConfig, command: List[str], role: Role = Role()):
     return config, dataset, run
 
 
+def training_settings(config: BenchConfig) -> TrainingSettings:
+    return TrainingSettings(epochs=config.epochs, batch_size=config.batch_size, patience=config.patience,
+                            depth=config.depth, head=config.head, tolerance=config.tolerance)
+
+
+def cell_runner(config: BenchConfig, dataset, run: RunDir, *, role: Role = Role(), workers=()):
+    """A function ``run_cell(family, budget, index, *, on_trial, on_final)`` that runs (or
+    resumes) one family × budget cell of this run: its search and, unless distributed, its
+    final evaluation. Returns (context, hypermodel, tuner).
+
+    The test split is only handed to the final evaluation, never to the search.
+    """
+    settings = training_settings(config)
+    search_data = {"x_train": dataset.x_train, "y_train": dataset.y_train, "x_val": dataset.x_val,
+                   "y_val": dataset.y_val}
+
+    def run_cell(family: str, budget: int, index: int, *, on_trial, on_final):
+        context = {"run_id": config.run_name, "dataset": config.dataset, "family": family, "budget": budget}
+        hypermodel = BudgetedHyperModel(family, dataset.input_shape, dataset.num_classes, budget, settings)
+        tuner = run_search(run, context, hypermodel, search_data, tuner_kind=config.tuner, max_trials=config.max_trials,
+                           epochs=config.epochs, batch_size=config.batch_size, seed=config.seed, report=on_trial,
+                           role=role, search_index=index, workers=workers)
+        if not role.distributed:
+            # Single process: evaluate each cell as soon as its search ends.
+            run_final(run, context, hypermodel, tuner, dataset, seeds=config.seeds, base_seed=config.seed,
+                      report=on_final)
+        return context, hypermodel, tuner
+
+    return run_cell
+
+
+def open_cells(config: BenchConfig):
+    """The cell runner of a run that :func:`prepare_run` has already validated and opened;
+    used by ``--jobs`` worker processes, which write nothing but rows."""
+    import tensorflow as tf
+
+    from bench.datasets import load_dataset
+
+    tf.config.experimental.enable_op_determinism()
+    dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed)
+    return cell_runner(config, dataset, RunDir(Path(config.results_dir) / config.run_name))
+
+
 def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), local_workers: int = 0,
               worker_argv: Optional[List[str]] = None) -> RunDir:
     """Runs (or resumes) a whole benchmark and returns its run directory.
@@ -267,11 +311,8 @@ def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), l
 
     tf.config.experimental.enable_op_determinism()
     config, dataset, run = prepare_run(config, command, role)
-    settings = TrainingSettings(epochs=config.epochs, batch_size=config.batch_size, patience=config.patience,
-                                depth=config.depth, head=config.head, tolerance=config.tolerance)
-    search_data = {"x_train": dataset.x_train, "y_train": dataset.y_train, "x_val": dataset.x_val,
-                   "y_val": dataset.y_val}
     cells = [(f, b) for f in config.families for b in config.budgets]
+    jobs = 1 if role.distributed or local_workers else min(config.jobs, len(cells))
     workers = []
     if local_workers:
         role = Role("chief", "127.0.0.1", free_port_block(len(cells)))
@@ -279,25 +320,24 @@ def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), l
     total = len(cells) * config.max_trials if config.tuner != "hyperband" else None
     progress = Progress(total)
     progress.done = len(run.read("trials"))
+    on_trial = lambda row: progress.trial(row, total and config.max_trials)  # noqa: E731
     if role.kind != "worker":
         print(f"wsbench: run {config.run_name!r} → {run.path}  ({len(cells)} family × budget cells, "
               f"{config.tuner} tuner, {config.max_trials} trials each, {config.seeds} seeds"
-              + (f", {local_workers} local workers" if local_workers else "") + ")", flush=True)
+              + (f", {local_workers} local workers" if local_workers else "")
+              + (f", {jobs} cells at a time" if jobs > 1 else "") + ")", flush=True)
     completed = False
+    tuners = {}
     try:
-        tuners = {}
-        for index, (family, budget) in enumerate(cells):
-            context = {"run_id": config.run_name, "dataset": config.dataset, "family": family, "budget": budget}
-            hypermodel = BudgetedHyperModel(family, dataset.input_shape, dataset.num_classes, budget, settings)
-            tuners[(family, budget)] = (context, hypermodel, run_search(
-                run, context, hypermodel, search_data, tuner_kind=config.tuner, max_trials=config.max_trials,
-                epochs=config.epochs, batch_size=config.batch_size, seed=config.seed,
-                report=lambda row: progress.trial(row, total and config.max_trials), role=role, search_index=index,
-                workers=workers))
-            if not role.distributed:
-                # Single process: evaluate each cell as soon as its search ends.
-                run_final(run, context, hypermodel, tuners[(family, budget)][2], dataset, seeds=config.seeds,
-                          base_seed=config.seed, report=progress.final)
+        if jobs > 1:
+            from bench.parallel import run_cells_in_parallel
+
+            run_cells_in_parallel(config, cells, jobs, on_trial=on_trial, on_final=progress.final)
+        else:
+            run_cell = cell_runner(config, dataset, run, role=role, workers=workers)
+            for index, (family, budget) in enumerate(cells):
+                tuners[(family, budget)] = run_cell(family, budget, index, on_trial=on_trial,
+                                                    on_final=progress.final)
         completed = True
     finally:
         # After the last search the workers exit by themselves; on an error they are killed.

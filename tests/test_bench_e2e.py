@@ -1,5 +1,6 @@
 """A real, small `wsbench bench` run end to end: files, schema, equal effort, budgets,
-resume after a kill, and the test split kept out of the search."""
+the same results in two worker processes (--jobs 2) and after a kill, and the test split
+kept out of the search."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 
 from bench.results import FINAL_COLUMNS, TRIALS_COLUMNS
@@ -93,21 +95,38 @@ def _wait_for_rows(path: Path, n: int, proc, timeout: float = 300) -> None:
     pytest.fail(f"{path.name} never reached {n} rows")
 
 
-def test_a_killed_run_resumes_without_losing_or_duplicating_rows(finished_run, tmp_path):
+def _keyed(path: Path, key) -> pd.DataFrame:
+    return pd.read_csv(path, dtype={"trial_id": str, "seed": str}).set_index(key).sort_index()
+
+
+def test_a_run_killed_with_two_jobs_resumes_to_the_rows_and_numbers_of_a_one_process_run(finished_run, tmp_path):
+    """--jobs 2 runs cells in two worker processes. SIGKILL the parent mid-search: its
+    workers die with it (none is left writing rows), and rerunning the command completes the
+    tables with exactly the rows, and the numbers, of the uninterrupted one-process run."""
     reference, _ = finished_run
-    proc = wsbench(*ARGS, results_dir=tmp_path)
-    _wait_for_rows(tmp_path / "e2e" / "trials.csv", 3, proc)  # inside the second family's search
+    proc = wsbench(*ARGS, "--jobs", "2", results_dir=tmp_path)
+    _wait_for_rows(tmp_path / "e2e" / "trials.csv", 2, proc)
+    workers = [c for c in psutil.Process(proc.pid).children() if "spawn_main" in " ".join(c.cmdline())]
+    assert len(workers) == 2, [c.cmdline() for c in psutil.Process(proc.pid).children()]
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    rerun = wsbench(*ARGS, results_dir=tmp_path)
+    _, alive = psutil.wait_procs(workers, timeout=30)
+    assert not alive, f"workers outlived the killed parent: {alive}"
+    rerun = wsbench(*ARGS, "--jobs", "2", results_dir=tmp_path)
     out, _ = rerun.communicate(timeout=600)
     assert rerun.returncode == 0, out
-    for table, key in (("trials", ["family", "budget", "trial_id"]), ("final", ["family", "budget", "seed"])):
-        got = pd.read_csv(tmp_path / "e2e" / f"{table}.csv", dtype={"trial_id": str})
-        want = pd.read_csv(reference / f"{table}.csv", dtype={"trial_id": str})
-        assert not got.duplicated(key).any()
-        assert sorted(map(tuple, got[key].astype(str).values)) == sorted(map(tuple, want[key].astype(str).values))
-        assert got.notna().sum().sum() > 0
+    assert "2 cells at a time" in out
+    for table, key, exact, close in (
+            ("trials", ["family", "budget", "trial_id"], ["status", "hp", "params", "epochs"],
+             ["val_accuracy", "val_loss"]),
+            ("final", ["family", "budget", "seed"], ["status", "best_hp", "params", "epochs"],
+             ["test_accuracy", "test_loss"])):
+        got, want = _keyed(tmp_path / "e2e" / f"{table}.csv", key), _keyed(reference / f"{table}.csv", key)
+        assert not got.index.duplicated().any()
+        assert list(got.index) == list(want.index), table
+        pd.testing.assert_frame_equal(got[exact], want[exact], check_dtype=False)
+        np.testing.assert_allclose(got[close].to_numpy(float), want[close].to_numpy(float), rtol=0, atol=1e-6,
+                                   err_msg=table)
 
 
 def test_the_test_split_is_only_touched_by_the_final_evaluation(tmp_path, monkeypatch):

@@ -28,6 +28,8 @@ CASES = [
     (["--run-name", "a/b"], "'a/b'", "path separators"),
     (["--budgets", "10"], "10", "cannot be met"),
     (["--profile", "huge"], "'huge'", "default"),
+    (["--jobs", "0"], "jobs=0", "positive integer"),
+    (["--jobs", "2", "--workers", "2"], "--jobs 2", "one or the other"),
 ]
 
 
