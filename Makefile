@@ -14,8 +14,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# --dist loadfile: each test file runs on one worker, so its module-scoped runs of real
+# `wsbench bench` processes happen once.
 test: install
-	$(BIN)/python -m pytest -n 2 --dist worksteal -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 
 bench: install
 	$(BIN)/wsbench bench --profile default
