@@ -9,7 +9,7 @@ PROFILES = {
     # The main job: every built-in family, three budgets, equal effort, 3 seeds; < 10 min on 2 cores,
     # where two cells at a time use both cores.
     "default": dict(dataset="digits", families="all", budgets=(3000, 10000, 30000), tuner="random", max_trials=3,
-                    epochs=10, seeds=3, batch_size=128, patience=3, throughput_batch=128, throughput_repeats=5,
+                    epochs=8, seeds=3, batch_size=128, patience=3, throughput_batch=128, throughput_repeats=5,
                     jobs=2),
     # A smoke run of the whole pipeline in well under 2 minutes.
     "quick": dict(dataset="digits", families="all", budgets=(3000,), tuner="random", max_trials=2, epochs=2,

@@ -22,7 +22,7 @@ def digits():
 
 
 def _fit(hypermodel, hp, model, data):
-    history = model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val), epochs=2,
+    history = model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val), epochs=1,
                         batch_size=256, verbose=0)
     return history.history, [v.numpy() for v in model.variables]
 
@@ -32,7 +32,7 @@ def test_a_restarted_model_trains_bit_for_bit_like_a_fresh_one(family_name, digi
     seed 0's trained model give identical losses, accuracies and final variables; dropout
     (rate 0.3), shuffling and batch norm are all in play."""
     hypermodel = BudgetedHyperModel(family_name, digits.input_shape, digits.num_classes, 3000,
-                                    TrainingSettings(epochs=2, batch_size=256))
+                                    TrainingSettings(epochs=1, batch_size=256))
     hp = kt.HyperParameters()
     hypermodel.build(hp)  # declares the defaults
     hp.values["dropout"] = 0.3
@@ -76,7 +76,7 @@ def test_a_model_kept_across_other_trials_still_restarts_bit_for_bit(digits):
     session, release traced graphs and build other models; restarting it afterwards still
     reproduces a fresh model exactly."""
     hypermodel = BudgetedHyperModel("sisws", digits.input_shape, digits.num_classes, 3000,
-                                    TrainingSettings(epochs=2, batch_size=256))
+                                    TrainingSettings(epochs=1, batch_size=256))
     hp = kt.HyperParameters()
     hypermodel.build(hp)
     keras.backend.clear_session()
