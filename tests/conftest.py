@@ -19,6 +19,13 @@ import layers  # noqa: E402
 FAMILY_NAMES = layers.list_families()
 
 
+def pytest_collection_modifyitems(items):
+    """Runs the files with slow tests first. `make test` hands whole files to two xdist
+    workers in collection order (--dist loadfile); a long file picked up last would run
+    alone at the end while the other worker idles."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: file order kept
+
+
 def pytest_configure(config):
     # Hard-sharing configurations (one SISWS centroid, LRLC rank 1) take a softmax over a
     # size-1 axis on purpose; Keras warns about that on every call.

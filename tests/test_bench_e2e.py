@@ -25,6 +25,7 @@ TRIALS, SEEDS = 2, 2
 ARGS = ["bench", "--profile", "quick", "--families", ",".join(FAMILIES), "--budgets", str(BUDGET),
         "--max-trials", str(TRIALS), "--epochs", "1", "--seeds", str(SEEDS), "--run-name", "e2e"]
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", WSBENCH_DISABLE_PLUGINS="1")
+pytestmark = pytest.mark.slow  # real `wsbench bench` processes
 
 
 def wsbench(*args, results_dir: Path, **kwargs):

@@ -14,6 +14,7 @@ import psutil
 import pytest
 
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", WSBENCH_DISABLE_PLUGINS="1")
+pytestmark = pytest.mark.slow  # real `wsbench bench` processes
 
 
 def bench(results: Path, run_name: str, trials: int, *extra: str) -> subprocess.Popen:

@@ -14,6 +14,8 @@ from bench.evaluation import restart_from
 from bench.graph_memory import release_graphs
 from bench.hypermodel import BudgetedHyperModel, TrainingSettings
 
+pytestmark = pytest.mark.slow  # trains real models
+
 
 @pytest.fixture(scope="module")
 def digits():
