@@ -19,11 +19,17 @@ import layers  # noqa: E402
 FAMILY_NAMES = layers.list_families()
 
 
+def _expected_seconds(item) -> float:
+    mark = item.get_closest_marker("slow")
+    return 0.0 if mark is None else float(mark.kwargs.get("seconds", 60))
+
+
 def pytest_collection_modifyitems(items):
-    """Runs the files with slow tests first. `make test` hands whole files to two xdist
-    workers in collection order (--dist loadfile); a long file picked up last would run
-    alone at the end while the other worker idles."""
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)  # stable: file order kept
+    """Runs the files with slow tests first, longest first (``@pytest.mark.slow(seconds=N)``
+    declares a long one). `make test` hands whole files to two xdist workers in collection
+    order (--dist loadfile); a long file picked up last would run alone at the end while the
+    other worker idles."""
+    items.sort(key=lambda item: -_expected_seconds(item))  # stable: file order otherwise kept
 
 
 def pytest_configure(config):

@@ -62,7 +62,7 @@ def test_release_graphs_frees_the_train_graph_of_a_discarded_model():
     assert not [n for n in ops.gradient_registry._registry if str(n).startswith(CUSTOM_GRADIENT_PREFIX)]
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=200)  # 40 real trials in one process: the suite's longest test
 def test_rss_after_trial_40_is_at_most_125_percent_of_rss_after_trial_5(tmp_path):
     trials = tmp_path / "memory" / "trials.csv"
     log = open(tmp_path / "out.log", "w")
