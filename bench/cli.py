@@ -157,17 +157,29 @@ def cmd_families(args) -> int:
 
 def cmd_report(args) -> int:
     from bench.report import build_report, resolve_run
+    from bench.results import RunDir
 
-    path = build_report(resolve_run(Path(args.results_dir), args.run))
+    run_dir = resolve_run(Path(args.results_dir), args.run)
+    holder = RunDir(run_dir).holder()
+    if holder is not None:
+        print(f"wsbench: note: run {run_dir.name!r} is in progress (pid {holder.get('pid', '?')} on host "
+              f"{holder.get('host', '?')}): the report shows what it has recorded so far.", file=sys.stderr)
+    path = build_report(run_dir, in_progress=holder)
     print(f"wrote {path}")
     return 0
 
 
 def cmd_throughput(args) -> int:
     from bench.report import resolve_run
+    from bench.results import RunDir
     from bench.throughput import measure_run
 
-    frame = measure_run(resolve_run(Path(args.results_dir), args.run), batch=args.batch, repeats=args.repeats)
+    run_dir = resolve_run(Path(args.results_dir), args.run)
+    # Measuring next to a running bench would time both badly, and both write throughput.csv.
+    with RunDir(run_dir).writer(" ".join(["wsbench"] + list(args.argv)),
+                                advice="let it finish (it measures throughput itself), or stop it (kill {pid}); "
+                                       "then rerun this command."):
+        frame = measure_run(run_dir, batch=args.batch, repeats=args.repeats)
     print(frame.to_string(index=False))
     return 0
 

@@ -20,9 +20,9 @@ import numpy as np
 
 from bench.backbone import build_backbone
 from bench.budget import solve_width
+from bench.search_space import shared_hyperparameters
 from layers import get_family
 
-KERNEL_SIZES = (3, 5)
 INFEASIBLE_PREFIX = "infeasible: "
 
 
@@ -36,15 +36,6 @@ class TrainingSettings:
     depth: int = 2
     head: str = "gap"
     tolerance: float = 0.05
-
-
-def shared_hyperparameters(hp: kt.HyperParameters) -> Dict[str, Any]:
-    """Declares the hyperparameters every family shares and returns their values."""
-    return {
-        "learning_rate": hp.Float("learning_rate", 1e-4, 1e-2, sampling="log", default=1e-3),
-        "kernel_size": hp.Choice("kernel_size", list(KERNEL_SIZES), default=3),
-        "dropout": hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.2),
-    }
 
 
 class BudgetedHyperModel(kt.HyperModel):

@@ -8,7 +8,7 @@ models for the SISWS pictures); it never trains. Writes ``report.md`` and
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import pandas as pd
 
@@ -98,7 +98,7 @@ def _sisws_models(run_dir: Path, summary: pd.DataFrame) -> List[Tuple[str, objec
     return picks
 
 
-def build_report(run_dir: Path) -> Path:
+def build_report(run_dir: Path, in_progress: Optional[dict] = None) -> Path:
     """Writes ``run_dir/report.md`` and ``run_dir/figures/*.png`` from the stored results.
 
     Figures: fig1_accuracy_vs_params, fig2_accuracy_vs_throughput, fig3_throughput,
@@ -107,6 +107,8 @@ def build_report(run_dir: Path) -> Path:
 
     Args:
         run_dir: results/<run>.
+        in_progress: the details of the process writing the run now (see
+            :meth:`bench.results.RunDir.holder`), or None.
 
     Returns:
         The path of report.md.
@@ -151,7 +153,8 @@ def build_report(run_dir: Path) -> Path:
         for kind, fig in figures.sisws_figures(path, family, budget):
             fig5.append((family, budget, kind, figures.save(fig, fig_dir / f"fig5_{family}_{kind}.png")))
 
-    text = render_markdown(run_dir, run, summary, throughput, tables.tuning_effort(trials, families), drawn, fig5)
+    text = render_markdown(run_dir, run, summary, throughput, tables.tuning_effort(trials, families), drawn, fig5,
+                           in_progress)
     report = run_dir / "report.md"
     run_files.write_text_atomic(report, text)
     return report
@@ -208,7 +211,8 @@ def _count(value) -> str:
 
 
 def render_markdown(run_dir: Path, run: dict, summary: pd.DataFrame, throughput: pd.DataFrame,
-                    effort: pd.DataFrame, drawn: Dict[str, Path], fig5: Sequence[tuple]) -> str:
+                    effort: pd.DataFrame, drawn: Dict[str, Path], fig5: Sequence[tuple],
+                    in_progress: Optional[dict] = None) -> str:
     """The whole report.md text."""
     run_id = run.get("run_id", run_dir.name)
     families = list(dict.fromkeys(summary["family"]))
@@ -217,9 +221,12 @@ def render_markdown(run_dir: Path, run: dict, summary: pd.DataFrame, throughput:
     lines = [f"# wsbench report: {run_id}", "",
              f"Built by `wsbench report` from the stored results in `{run_dir.name}/` alone (nothing was retrained; "
              f"`make report RUN={run_dir.name}` rebuilds it).", ""]
-    if run.get("status") not in ("complete", "completed"):
-        lines += [f"> **This run is not complete** (status: {run.get('status', 'unknown')}); the tables hold "
-                  f"what it has recorded so far.", ""]
+    if in_progress is not None:
+        lines += [f"> **This run is in progress** (pid {in_progress.get('pid', '?')} on host "
+                  f"{in_progress.get('host', '?')}); the tables hold what it has recorded so far.", ""]
+    elif run.get("status") not in ("complete", "completed"):
+        lines += [f"> **This run is not complete** (status: {run.get('status', 'unknown')}): it was interrupted; "
+                  f"rerun its command to resume. The tables hold what it has recorded so far.", ""]
     lines += ["## Run", "", metadata_markdown(run), ""]
 
     lines += ["## Test accuracy", "",

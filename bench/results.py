@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import datetime as dt
 import fcntl
 import io
 import json
 import os
+import socket
+import time
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Sequence
+from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 import pandas as pd
 
@@ -26,8 +29,21 @@ FINAL_KEY = ["family", "budget", "seed"]
 TABLES = {"trials": (TRIALS_COLUMNS, TRIALS_KEY), "final": (FINAL_COLUMNS, FINAL_KEY)}
 
 
+#: The file whose exclusive lock marks the one process writing a run.
+RUN_LOCK = "run.lock"
+#: How long a writer waits for the run lock before calling the run busy. A reader checking
+#: whether a run is in progress holds a shared lock for microseconds; this outlasts that.
+LOCK_PATIENCE_S = 2.0
+RESUME_ADVICE = ("wait for it to end, or stop it (kill {pid}) and rerun this command to resume; or give another "
+                 "--run-name.")
+
+
 class ResultsError(ValueError):
     """A results directory that cannot be used: unwritable, corrupted, or another run's."""
+
+
+class RunInUse(ResultsError):
+    """Another process holds a run's writer lock."""
 
 
 def check_run_name(name: str) -> str:
@@ -105,6 +121,81 @@ class RunDir:
 
     def __init__(self, path: Path):
         self.path = Path(path)
+
+    # -- the writer lock ---------------------------------------------------------------------
+    @property
+    def lock_path(self) -> Path:
+        return self.path / RUN_LOCK
+
+    @contextlib.contextmanager
+    def writer(self, command: str = "", advice: str = RESUME_ADVICE):
+        """Holds the run's exclusive writer lock while the block runs.
+
+        One process writes a run: a single-process bench, or the chief (its ``--jobs`` and
+        local ``--workers`` processes are its children and only append rows under each
+        table's own lock). The lock is an ``flock`` on ``run.lock``: the kernel drops it when
+        its process dies, however it dies, so a killed run can be resumed at once.
+
+        Args:
+            command: recorded in the lock file, for the message another process gets.
+            advice: what that message tells the other process to do.
+
+        Raises:
+            RunInUse: another process holds it; the message names that process.
+        """
+        self.path.mkdir(parents=True, exist_ok=True)
+        handle = open(self.lock_path, "a+")
+        try:
+            deadline = time.monotonic() + LOCK_PATIENCE_S
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise RunInUse(self.busy_message(self.holder_info(), advice)) from None
+                    time.sleep(0.05)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "command": command,
+                                     "since": dt.datetime.now().isoformat(timespec="seconds")}) + "\n")
+            handle.flush()
+            yield
+        finally:
+            handle.close()  # closing the file releases the lock
+
+    def holder_info(self) -> Dict[str, Any]:
+        """What the lock file says about the process that holds (or last held) the lock."""
+        for _ in range(20):  # the holder writes its details just after taking the lock
+            try:
+                info = json.loads(self.lock_path.read_text() or "null")
+            except (OSError, json.JSONDecodeError):
+                info = None
+            if isinstance(info, dict):
+                return info
+            time.sleep(0.05)
+        return {}
+
+    def holder(self) -> Optional[Dict[str, Any]]:
+        """The details of the process writing this run now, or None when no process is.
+
+        Probes with a shared lock, which conflicts only with a writer's exclusive one."""
+        if not self.lock_path.exists():
+            return None
+        with open(self.lock_path) as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return self.holder_info()
+        return None
+
+    def busy_message(self, info: Dict[str, Any], advice: str = RESUME_ADVICE) -> str:
+        """Names the run, the process holding it, and what to do (``advice``, formatted
+        with ``pid``)."""
+        pid, host = info.get("pid", "?"), info.get("host", "?")
+        since = f", since {info['since']}" if info.get("since") else ""
+        return (f"run {self.path.name!r} in {self.path.parent} is being written by another wsbench process "
+                f"(pid {pid} on host {host}{since}): " + advice.format(pid=pid))
 
     # -- run.json --------------------------------------------------------------------------
     @property

@@ -21,9 +21,10 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from bench.distributed import Role, free_port_block, launch_local_workers, stop_workers
 from bench.evaluation import run_final
-from bench.budget import check_budget, check_tolerance, solve_width
-from bench.hypermodel import KERNEL_SIZES, BudgetedHyperModel, TrainingSettings
+from bench.budget import check_budget, check_tolerance
+from bench.hypermodel import BudgetedHyperModel, TrainingSettings
 from bench.results import ResultsError, RunDir, check_run_name
+from bench.search_space import cell_infeasibility
 from bench.tuning import check_tuner, run_search
 
 
@@ -132,19 +133,16 @@ def check_tuner_files(tuner_dir: Path) -> None:
                                + "; move the run away or give a new --run-name.")
 
 
-def feasibility(config: BenchConfig, input_shape, num_classes) -> Dict[Tuple[str, int], bool]:
-    """Whether each family × budget can be met with its default choices at some kernel size."""
-    import keras_tuner as kt
-    from layers import get_family
-
+def infeasible_cells(config: BenchConfig, input_shape, num_classes) -> Dict[Tuple[str, int], str]:
+    """(family, budget) → why no configuration of the family can meet the budget, for the
+    cells where none can (see :func:`bench.search_space.cell_infeasibility`)."""
     out = {}
     for family in config.families:
-        family_hp = get_family(family).hyperparameters(kt.HyperParameters())
         for budget in config.budgets:
-            out[(family, budget)] = any(
-                solve_width(family, input_shape, num_classes, budget, tolerance=config.tolerance, depth=config.depth,
-                            kernel_size=k, head=config.head, family_hp=family_hp).feasible
-                for k in KERNEL_SIZES)
+            reason = cell_infeasibility(family, input_shape, num_classes, budget, tolerance=config.tolerance,
+                                        depth=config.depth, head=config.head)
+            if reason is not None:
+                out[(family, budget)] = reason
     return out
 
 
@@ -198,14 +196,16 @@ def check_same_config(run: RunDir, config: BenchConfig) -> None:
                            f"or give a new --run-name.")
 
 
-def prepare_run(config: BenchConfig, command: List[str], role: Role = Role()):
-    """Validates the configuration and the data, then creates or reopens the run directory.
-
-    A distributed worker only checks that the run it joins has the same configuration; it
-    never writes run.json.
+def check_inputs(config: BenchConfig):
+    """Validates the configuration and the data, and that results can be written; writes
+    nothing.
 
     Returns:
-        (config, dataset, run) ready to run.
+        (config, dataset, infeasible): the validated config, the loaded dataset, and the
+        cells no configuration can meet (see :func:`infeasible_cells`).
+
+    Raises:
+        ValueError: naming the bad value, including a budget that no family can meet.
     """
     from bench.datasets import DatasetError, load_dataset
 
@@ -217,40 +217,62 @@ def prepare_run(config: BenchConfig, command: List[str], role: Role = Role()):
             raise
         # Say which file a data check (shape, NaN, labels) refers to.
         raise DatasetError(f"dataset {config.dataset!r}: {exc}") from None
-    feasible = feasibility(config, dataset.input_shape, dataset.num_classes)
+    infeasible = infeasible_cells(config, dataset.input_shape, dataset.num_classes)
     for budget in config.budgets:
-        if not any(feasible[(f, budget)] for f in config.families):
+        if all((f, budget) in infeasible for f in config.families):
             raise ValueError(f"budget {budget:,} cannot be met by any of {list(config.families)} within "
                              f"±{config.tolerance:.0%} on {config.dataset} {dataset.input_shape}: give a larger "
                              f"budget or a larger --tolerance.")
     check_writable(Path(config.results_dir))
-    run = RunDir(Path(config.results_dir) / config.run_name)
-    if role.kind == "worker":
-        if run.run_json.exists():
-            check_same_config(run, config)
-        run.path.mkdir(parents=True, exist_ok=True)
-        return config, dataset, run
+    return config, dataset, infeasible
+
+
+def check_resumable(run: RunDir, config: BenchConfig) -> None:
+    """Refuses a stored run that cannot be resumed with ``config``: other settings, a
+    corrupted table or corrupted keras-tuner state. Reads only."""
+    check_same_config(run, config)
+    for table in ("trials", "final"):
+        run.read(table)
+    check_tuner_files(run.path / "tuner")
+
+
+def open_run(run: RunDir, config: BenchConfig, dataset, command: List[str]) -> None:
+    """Creates run.json, or checks a stored run (:func:`check_resumable`) and marks it
+    resumed. Call it holding the run's writer lock: only then is the stored state final."""
+    if run.run_json.exists():
+        check_resumable(run, config)
+        run.update_run(status="running", resumed=dt.datetime.now().isoformat(timespec="seconds"))
+        return
+    from bench.environment import git_commit, hardware, library_versions
+
+    run.write_run({
+        "run_id": config.run_name, "command": " ".join(command), "config": config.comparable(),
+        "tuner": {"kind": config.tuner, "max_trials": config.max_trials, "epochs": config.epochs,
+                  "early_stopping": {"monitor": "val_loss", "patience": config.patience},
+                  "objective": "val_accuracy", "seed": config.seed},
+        "dataset": {"name": config.dataset, "input_shape": list(dataset.input_shape),
+                    "num_classes": dataset.num_classes, "sizes": dataset.sizes()},
+        "versions": library_versions(), "hardware": hardware(), "git_commit": git_commit(),
+        "started": dt.datetime.now().isoformat(timespec="seconds"), "ended": None, "status": "running",
+    })
+
+
+def join_run(run: RunDir, config: BenchConfig) -> None:
+    """A distributed worker's check of the run it joins: the same configuration. A worker
+    never writes run.json and holds no lock (the chief records every row)."""
     if run.run_json.exists():
         check_same_config(run, config)
-        for table in ("trials", "final"):
-            run.read(table)  # a corrupted table is refused before anything runs
-        check_tuner_files(run.path / "tuner")
-        run.update_run(status="running", resumed=dt.datetime.now().isoformat(timespec="seconds"))
-    else:
-        from bench.environment import git_commit, hardware, library_versions
+    run.path.mkdir(parents=True, exist_ok=True)
 
-        run.path.mkdir(parents=True, exist_ok=True)
-        run.write_run({
-            "run_id": config.run_name, "command": " ".join(command), "config": config.comparable(),
-            "tuner": {"kind": config.tuner, "max_trials": config.max_trials, "epochs": config.epochs,
-                      "early_stopping": {"monitor": "val_loss", "patience": config.patience},
-                      "objective": "val_accuracy", "seed": config.seed},
-            "dataset": {"name": config.dataset, "input_shape": list(dataset.input_shape),
-                        "num_classes": dataset.num_classes, "sizes": dataset.sizes()},
-            "versions": library_versions(), "hardware": hardware(), "git_commit": git_commit(),
-            "started": dt.datetime.now().isoformat(timespec="seconds"), "ended": None, "status": "running",
-        })
-    return config, dataset, run
+
+def infeasible_rows(context: Dict[str, Any], reason: str) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """The trials.csv and final.csv rows of a cell that no configuration can meet."""
+    reason = f"no configuration meets the budget: {reason}"
+    trial = dict(context, trial_index=0, trial_id="cell", status="infeasible", reason=reason, hp="", width=None,
+                 params=None, val_accuracy=None, val_loss=None, epochs=None, wall_s=None)
+    final = dict(context, seed="", status="infeasible", reason=reason, best_hp="", width=None, params=None,
+                 test_accuracy=None, test_loss=None, epochs=None, train_s=None)
+    return trial, final
 
 
 def training_settings(config: BenchConfig) -> TrainingSettings:
@@ -258,10 +280,12 @@ def training_settings(config: BenchConfig) -> TrainingSettings:
                             depth=config.depth, head=config.head, tolerance=config.tolerance)
 
 
-def cell_runner(config: BenchConfig, dataset, run: RunDir, *, role: Role = Role(), workers=()):
+def cell_runner(config: BenchConfig, dataset, run: RunDir, infeasible: Dict[Tuple[str, int], str], *,
+                role: Role = Role(), workers=()):
     """A function ``run_cell(family, budget, index, *, on_trial, on_final)`` that runs (or
     resumes) one family × budget cell of this run: its search and, unless distributed, its
-    final evaluation. Returns (context, hypermodel, tuner).
+    final evaluation. Returns (context, hypermodel, tuner), or None for a cell in
+    ``infeasible``, which is recorded as such without building a model.
 
     The test split is only handed to the final evaluation, never to the search.
     """
@@ -271,6 +295,13 @@ def cell_runner(config: BenchConfig, dataset, run: RunDir, *, role: Role = Role(
 
     def run_cell(family: str, budget: int, index: int, *, on_trial, on_final):
         context = {"run_id": config.run_name, "dataset": config.dataset, "family": family, "budget": budget}
+        if (family, budget) in infeasible:
+            if role.kind != "worker":
+                trial, final = infeasible_rows(context, infeasible[(family, budget)])
+                run.append("trials", [trial])
+                for row in run.append("final", [final]):
+                    on_final(row)
+            return None
         hypermodel = BudgetedHyperModel(family, dataset.input_shape, dataset.num_classes, budget, settings)
         tuner = run_search(run, context, hypermodel, search_data, tuner_kind=config.tuner, max_trials=config.max_trials,
                            epochs=config.epochs, batch_size=config.batch_size, seed=config.seed, report=on_trial,
@@ -285,7 +316,7 @@ def cell_runner(config: BenchConfig, dataset, run: RunDir, *, role: Role = Role(
 
 
 def open_cells(config: BenchConfig):
-    """The cell runner of a run that :func:`prepare_run` has already validated and opened;
+    """The cell runner of a run that :func:`check_inputs` and :func:`open_run` have already validated and opened;
     used by ``--jobs`` worker processes, which write nothing but rows."""
     import tensorflow as tf
 
@@ -293,12 +324,17 @@ def open_cells(config: BenchConfig):
 
     tf.config.experimental.enable_op_determinism()
     dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed)
-    return cell_runner(config, dataset, RunDir(Path(config.results_dir) / config.run_name))
+    infeasible = infeasible_cells(config, dataset.input_shape, dataset.num_classes)
+    return cell_runner(config, dataset, RunDir(Path(config.results_dir) / config.run_name), infeasible)
 
 
 def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), local_workers: int = 0,
               worker_argv: Optional[List[str]] = None) -> RunDir:
     """Runs (or resumes) a whole benchmark and returns its run directory.
+
+    Every input is checked before anything is written. The run directory is then held
+    with its writer lock (:meth:`RunDir.writer`) to the end, so a second process on the
+    same run is refused instead of writing rows twice.
 
     Args:
         config: the run's settings.
@@ -310,22 +346,42 @@ def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), l
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()
-    config, dataset, run = prepare_run(config, command, role)
+    config, dataset, infeasible = check_inputs(config)
+    run = RunDir(Path(config.results_dir) / config.run_name)
+    if role.kind == "worker":
+        join_run(run, config)
+        run_cell = cell_runner(config, dataset, run, infeasible, role=role)
+        for index, (family, budget) in enumerate((f, b) for f in config.families for b in config.budgets):
+            run_cell(family, budget, index, on_trial=lambda row: None, on_final=lambda row: None)
+        return run
+    if run.run_json.exists():
+        check_resumable(run, config)  # refused before the lock file is touched
+    with run.writer(" ".join(command)):
+        open_run(run, config, dataset, command)
+        _run_cells(config, dataset, infeasible, run, role, local_workers, worker_argv)
+    return run
+
+
+def _run_cells(config: BenchConfig, dataset, infeasible, run: RunDir, role: Role, local_workers: int,
+               worker_argv: Optional[List[str]]) -> None:
+    """The body of :func:`run_bench` for the process that writes the run."""
     cells = [(f, b) for f in config.families for b in config.budgets]
     jobs = 1 if role.distributed or local_workers else min(config.jobs, len(cells))
     workers = []
     if local_workers:
         role = Role("chief", "127.0.0.1", free_port_block(len(cells)))
         workers = launch_local_workers(local_workers, worker_argv or [], role.host, role.base_port)
-    total = len(cells) * config.max_trials if config.tuner != "hyperband" else None
+    feasible = len(cells) - len(infeasible)
+    total = feasible * config.max_trials if config.tuner != "hyperband" else None
     progress = Progress(total)
-    progress.done = len(run.read("trials"))
+    trials = run.read("trials")
+    progress.done = int((trials["trial_id"].astype(str) != "cell").sum())
     on_trial = lambda row: progress.trial(row, total and config.max_trials)  # noqa: E731
-    if role.kind != "worker":
-        print(f"wsbench: run {config.run_name!r} → {run.path}  ({len(cells)} family × budget cells, "
-              f"{config.tuner} tuner, {config.max_trials} trials each, {config.seeds} seeds"
-              + (f", {local_workers} local workers" if local_workers else "")
-              + (f", {jobs} cells at a time" if jobs > 1 else "") + ")", flush=True)
+    print(f"wsbench: run {config.run_name!r} → {run.path}  ({len(cells)} family × budget cells"
+          + (f", {len(infeasible)} infeasible" if infeasible else "")
+          + f", {config.tuner} tuner, {config.max_trials} trials each, {config.seeds} seeds"
+          + (f", {local_workers} local workers" if local_workers else "")
+          + (f", {jobs} cells at a time" if jobs > 1 else "") + ")", flush=True)
     completed = False
     tuners = {}
     try:
@@ -334,7 +390,7 @@ def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), l
 
             run_cells_in_parallel(config, cells, jobs, on_trial=on_trial, on_final=progress.final)
         else:
-            run_cell = cell_runner(config, dataset, run, role=role, workers=workers)
+            run_cell = cell_runner(config, dataset, run, infeasible, role=role, workers=workers)
             for index, (family, budget) in enumerate(cells):
                 tuners[(family, budget)] = run_cell(family, budget, index, on_trial=on_trial,
                                                     on_final=progress.final)
@@ -342,16 +398,15 @@ def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), l
     finally:
         # After the last search the workers exit by themselves; on an error they are killed.
         stop_workers(workers, timeout=60 if completed else 0)
-    if role.kind == "worker":
-        return run
     if role.distributed:
-        for context, hypermodel, tuner in tuners.values():
-            run_final(run, context, hypermodel, tuner, dataset, seeds=config.seeds, base_seed=config.seed,
-                      report=progress.final)
+        for cell in tuners.values():
+            if cell is not None:
+                context, hypermodel, tuner = cell
+                run_final(run, context, hypermodel, tuner, dataset, seeds=config.seeds, base_seed=config.seed,
+                          report=progress.final)
     if config.throughput:
         from bench.throughput import measure_run
 
         print("wsbench: measuring throughput of the best models", flush=True)
         measure_run(run.path, batch=config.throughput_batch, repeats=config.throughput_repeats)
     run.update_run(status="complete", ended=dt.datetime.now().isoformat(timespec="seconds"))
-    return run

@@ -42,8 +42,13 @@ def check_tuner(name: str) -> str:
     return name
 
 
-def project_name(dataset: str, family: str, budget: int) -> str:
-    return f"{dataset}__{family}__{budget}"
+def project_name(family: str, budget: int) -> str:
+    """The keras-tuner project of one cell, a directory name under ``results/<run>/tuner/``.
+
+    A run has one dataset, so family and budget name a cell; the dataset (a user's path
+    among them) never reaches a file name, where keras-tuner would join it to the tuner
+    directory and a path would escape the run."""
+    return f"{family}__{int(budget)}"
 
 
 def oracle_seed(base_seed: int) -> int:
@@ -164,7 +169,7 @@ def run_search(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperMo
                       verbose=0)
     with keras_tuner_role(role, search_index):
         tuner = make_tuner(tuner_kind, hypermodel, run.path / "tuner",
-                           project_name(context["dataset"], context["family"], context["budget"]),
+                           project_name(context["family"], context["budget"]),
                            max_trials=max_trials, epochs=epochs, seed=seed,
                            on_rows=record if role.kind == "single" else None)
         if role.kind == "worker":

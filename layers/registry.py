@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import os
+import re
 from typing import Any, Dict, List, Optional, Tuple
 
 import keras
@@ -19,6 +20,9 @@ import keras
 from layers.shapes import check_filters, check_padding, conv_output_shape, pair
 
 ENTRY_POINT_GROUP = "wsbench.families"
+#: A family name ends up in file and directory names (models/<family>__<budget>.keras, the
+#: tuner's project directories), so it may hold no path separator or other surprise.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 DISABLE_PLUGINS_ENV = "WSBENCH_DISABLE_PLUGINS"
 
 
@@ -95,8 +99,9 @@ def register_family(name: str):
     Raises:
         FamilyError: if ``name`` is already registered.
     """
-    if not isinstance(name, str) or not name:
-        raise FamilyError(f"family name {name!r} is not accepted: give a non-empty string.")
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+        raise FamilyError(f"family name {name!r} is not accepted: give letters, digits, '_', '.' or '-', starting "
+                          f"with a letter or digit (it becomes part of file names).")
 
     def decorator(cls):
         if not (isinstance(cls, type) and issubclass(cls, Family)):

@@ -199,7 +199,7 @@ def test_results_dir_where_nothing_can_be_created(tmp_path, capsys):
 # ------------------------------------------------------------------ resuming a stored run
 
 RUN = "stored"
-PROJECT = "tuner/digits__conv__3000"
+PROJECT = "tuner/conv__3000"
 
 
 @pytest.fixture(scope="module")

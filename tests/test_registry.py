@@ -55,7 +55,8 @@ def test_duplicate_name_raises_and_keeps_original():
     assert layers.list_families().count("conv") == 1
 
 
-@pytest.mark.parametrize("bad_name", ["", None, 3])
+# A name becomes part of file and directory names (models/, tuner/): no separator, no dot-dot.
+@pytest.mark.parametrize("bad_name", ["", None, 3, "a/b", "../x", ".hidden", "sp ace", "-flag"])
 def test_bad_family_name_raises(bad_name):
     with pytest.raises(FamilyError, match="not accepted"):
         register_family(bad_name)
