@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import List, Optional
 
-from bench.profiles import PROFILES, check_profile
+from bench.run.profiles import PROFILES, check_profile
 
 # TensorFlow's C++ start-up chatter (CUDA probing, graph attribute notices) is not actionable here.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -62,7 +62,7 @@ def add_bench_parser(sub) -> None:
 
 
 def bench_config(args):
-    from bench.runner import BenchConfig
+    from bench.run.runner import BenchConfig
 
     preset = check_profile(args.profile)
     pick = lambda name: getattr(args, name) if getattr(args, name) is not None else preset.get(name)  # noqa: E731
@@ -84,8 +84,8 @@ def bench_config(args):
 
 def bench_role(args):
     """The distributed role the flags ask for, checked for consistency."""
-    from bench.distributed import Role, parse_oracle
-    from bench.runner import positive_int
+    from bench.run.distributed import Role, parse_oracle
+    from bench.run.runner import positive_int
 
     if args.jobs is not None and args.jobs > 1 and (args.workers is not None or args.role):
         raise CliError(f"--jobs {args.jobs} runs whole cells side by side on this machine: do not combine it with "
@@ -127,8 +127,8 @@ def worker_argv(argv):
 
 
 def cmd_bench(args) -> int:
-    from bench.evaluation import accuracy_table
-    from bench.runner import run_bench
+    from bench.run.evaluation import accuracy_table
+    from bench.run.runner import run_bench
 
     role = bench_role(args)
     run = run_bench(bench_config(args), ["wsbench"] + list(args.argv), role=role, local_workers=args.workers or 0,
@@ -156,8 +156,8 @@ def cmd_families(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from bench.report import build_report, resolve_run
-    from bench.results import RunDir
+    from bench.report.build import build_report, resolve_run
+    from bench.store.results import RunDir
 
     run_dir = resolve_run(Path(args.results_dir), args.run)
     holder = RunDir(run_dir).holder()
@@ -170,9 +170,9 @@ def cmd_report(args) -> int:
 
 
 def cmd_throughput(args) -> int:
-    from bench.report import resolve_run
-    from bench.results import RunDir
-    from bench.throughput import measure_run
+    from bench.report.build import resolve_run
+    from bench.store.results import RunDir
+    from bench.run.throughput import measure_run
 
     run_dir = resolve_run(Path(args.results_dir), args.run)
     # Measuring next to a running bench would time both badly, and both write throughput.csv.
@@ -198,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results-dir", default="results")
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--repeats", type=int, default=5)
-    for module in ("bench.speed", "bench.train"):
+    for module in ("bench.speed.command", "bench.train.command"):
         try:
             __import__(module, fromlist=["add_parser"]).add_parser(sub)
         except ImportError as exc:
@@ -219,7 +219,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         if args.command in COMMANDS:
             return COMMANDS[args.command](args)
-        module = __import__(f"bench.{args.command}", fromlist=["run"])
+        module = __import__(f"bench.{args.command}.command", fromlist=["run"])
         return module.run(args)
     except (CliError, ValueError) as exc:
         # ValueError covers every validation error (FamilyError, DatasetError, ResultsError, ...).

@@ -17,7 +17,7 @@ import pandas as pd
 import psutil
 import pytest
 
-from bench.results import FINAL_COLUMNS, TRIALS_COLUMNS
+from bench.store.results import FINAL_COLUMNS, TRIALS_COLUMNS
 
 FAMILIES = ["conv", "sisws", "locally_connected"]
 BUDGET = 3000
@@ -135,8 +135,8 @@ def test_the_test_split_is_only_touched_by_the_final_evaluation(tmp_path, monkey
     cell's search has written all its trials."""
     import keras
 
-    from bench import datasets
-    from bench.runner import BenchConfig, run_bench
+    from bench.data import loading
+    from bench.run.runner import BenchConfig, run_bench
 
     dataset = datasets.load_dataset("digits")
     monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: dataset)

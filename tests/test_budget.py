@@ -6,8 +6,8 @@ import keras_tuner as kt
 import numpy as np
 import pytest
 
-from bench.backbone import backbone_param_count, build_backbone
-from bench.budget import WIDTH_STEP, check_budget, check_tolerance, solve_width
+from bench.run.backbone import backbone_param_count, build_backbone
+from bench.run.budget import WIDTH_STEP, check_budget, check_tolerance, solve_width
 from layers import get_family, list_families
 
 SHAPES = [(8, 8, 1), (16, 16, 3), (25, 25, 1)]

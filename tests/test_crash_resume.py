@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.results import FINAL_COLUMNS, FINAL_KEY, TRIALS_COLUMNS, TRIALS_KEY
-from bench.run_files import THROUGHPUT_COLUMNS
+from bench.store.results import FINAL_COLUMNS, FINAL_KEY, TRIALS_COLUMNS, TRIALS_KEY
+from bench.store.run_files import THROUGHPUT_COLUMNS
 
 pytestmark = pytest.mark.slow  # real `wsbench bench` processes
 FAMILIES = ["conv", "sisws"]

@@ -1,4 +1,4 @@
-"""Tests of bench.datasets and bench.synthetic_shapes: loading, checks, scaling, splits."""
+"""Tests of bench.data.loading and bench.data.synthetic_shapes: loading, checks, scaling, splits."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from bench import synthetic_shapes as shapes
-from bench.datasets import DATASETS, Dataset, DatasetError, describe_datasets, load_dataset
+from bench.data import synthetic_shapes as shapes
+from bench.data.loading import DATASETS, Dataset, DatasetError, describe_datasets, load_dataset
 
 OFFLINE = ("digits", "faces", "shapes-aligned", "shapes-anywhere")
 # (input_shape, num_classes, total images before splitting)

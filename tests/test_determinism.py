@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.results import FINAL_KEY, TRIALS_KEY
+from bench.store.results import FINAL_KEY, TRIALS_KEY
 
 pytestmark = pytest.mark.slow  # real `wsbench bench` processes
 ARGS = ["bench", "--profile", "quick", "--families", "conv", "--budgets", "3000", "--max-trials", "2", "--epochs",

@@ -1,4 +1,4 @@
-"""bench.evaluation: later final seeds reuse the first seed's traced model, and that must not
+"""bench.run.evaluation: later final seeds reuse the first seed's traced model, and that must not
 change a single number."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bench.datasets import load_dataset
-from bench.evaluation import restart_from
-from bench.graph_memory import release_graphs
-from bench.hypermodel import BudgetedHyperModel, TrainingSettings
+from bench.data.loading import load_dataset
+from bench.run.evaluation import restart_from
+from bench.run.graph_memory import release_graphs
+from bench.run.hypermodel import BudgetedHyperModel, TrainingSettings
 
 pytestmark = pytest.mark.slow  # trains real models
 

@@ -5,7 +5,7 @@ psutil the moment trials.csv reaches 5 rows and the moment it reaches 40 rows. A
 model, a graph or a traced function per trial would show as steady growth between the two.
 The figures are printed (``pytest -s``) and written to ``rss.json`` in the test's tmp dir.
 
-Before bench.graph_memory, RSS grew by ~12 MiB per trial (882 MiB after trial 5, 1297 MiB
+Before bench.run.graph_memory, RSS grew by ~12 MiB per trial (882 MiB after trial 5, 1297 MiB
 after trial 40): every model's traced train graph stayed registered in TensorFlow.
 """
 
@@ -26,7 +26,7 @@ import psutil
 import pytest
 import tensorflow as tf
 
-from bench.graph_memory import CUSTOM_GRADIENT_PREFIX, release_graphs
+from bench.run.graph_memory import CUSTOM_GRADIENT_PREFIX, release_graphs
 
 EARLY, LATE = 5, 40
 ARGS = ["bench", "--profile", "quick", "--families", "conv", "--budgets", "3000", "--max-trials", str(LATE),

@@ -1,4 +1,4 @@
-"""bench.report: the report builds from the stored fixture alone, with readable errors."""
+"""bench.report.build: the report builds from the stored fixture alone, with readable errors."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import struct
 import pandas as pd
 import pytest
 
-from bench import report_tables
-from bench.report import ReportError, build_report, newest_run, resolve_run
-from bench.report_figures import family_styles
+from bench.report import tables as report_tables
+from bench.report.build import ReportError, build_report, newest_run, resolve_run
+from bench.report.figures import family_styles
 from results_fixture import FIXTURE_RUN, copy_fixture_run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -63,7 +63,7 @@ def test_report_holds_metadata_header(built):
 
 
 def test_report_accuracy_table_matches_final_csv(built):
-    # Recomputed here with plain pandas, independently of bench.stats.
+    # Recomputed here with plain pandas, independently of bench.report.stats.
     _, _, text = built
     final = pd.read_csv(FIXTURE_RUN / "final.csv")
     done = final[final["status"] == "completed"]

@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 from numpy.testing import assert_allclose
 
-from bench.speed_references import locally_connected_reference, lrlc_reference, sisws_reference
+from bench.speed.references import locally_connected_reference, lrlc_reference, sisws_reference
 from layers import LocallyConnected2D, LowRankLocallyConnected2D, SISWS2D
 from numpy_reference import locally_connected as np_locally_connected
 from numpy_reference import softmax

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import speed
+from bench.speed import command as speed
 
 ROOT = Path(__file__).resolve().parent.parent
 SOFT_ROWS = [f"{family}[{route}]" for family in ("sisws", "sisws_trainable", "lrlc") for route in ("conv", "mix", "auto")]
@@ -34,7 +34,7 @@ def tf_keras_available() -> bool:
 def quick_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("speed") / "speed.csv"
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    done = subprocess.run([sys.executable, "-m", "bench.speed", "--quick", "--out", str(out)], cwd=ROOT, env=env,
+    done = subprocess.run([sys.executable, "-m", "bench.speed.command", "--quick", "--out", str(out)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
     return done, out
 

@@ -1,10 +1,10 @@
-"""bench.stats against values worked out by hand with plain math (no scipy in the references)."""
+"""bench.report.stats against values worked out by hand with plain math (no scipy in the references)."""
 
 import math
 
 import pytest
 
-from bench.stats import summarize, welch
+from bench.report.stats import summarize, welch
 
 
 # -- independent references ---------------------------------------------------------------

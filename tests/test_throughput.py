@@ -1,4 +1,4 @@
-"""bench.throughput: analytic MACs against hand counts, measurement sanity, resumable run files."""
+"""bench.run.throughput: analytic MACs against hand counts, measurement sanity, resumable run files."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 
 import layers
-from bench import throughput
-from bench.backbone import block_input_shapes, block_widths, build_backbone
-from bench.run_files import RunFilesError
-from bench.throughput import measure_model, measure_run, model_macs
+from bench.run import throughput
+from bench.run.backbone import block_input_shapes, block_widths, build_backbone
+from bench.store.run_files import RunFilesError
+from bench.run.throughput import measure_model, measure_run, model_macs
 from results_fixture import copy_fixture_run
 
 

@@ -1,4 +1,4 @@
-"""Tests of `wsbench train` (bench.train, bench.train_archs, bench.tensorboard_images).
+"""Tests of `wsbench train` (bench.train.command, bench.train.archs, bench.train.tensorboard_images).
 
 Two short real runs on digits, in subprocesses as a user would start them:
 
@@ -27,10 +27,11 @@ import tensorflow as tf
 from matplotlib.image import imread
 
 import layers
-from bench import train, visualize as viz
-from bench.datasets import load_dataset
-from bench.tensorboard_images import TILE_SIDE, KernelImages
-from bench.train_archs import ARCHS, build_model, spatial_layer_names
+from bench import visualize as viz
+from bench.train import command as train
+from bench.data.loading import load_dataset
+from bench.train.tensorboard_images import TILE_SIDE, KernelImages
+from bench.train.archs import ARCHS, build_model, spatial_layer_names
 
 ROOT = Path(__file__).resolve().parents[1]
 FILTERS = (4, 8)
@@ -38,7 +39,7 @@ FILTERS = (4, 8)
 
 def run_train(*flags) -> subprocess.CompletedProcess:
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    return subprocess.run([sys.executable, "-m", "bench.train", *flags], cwd=ROOT, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "bench.train.command", *flags], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=900)
 
 

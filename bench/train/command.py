@@ -1,10 +1,10 @@
 """`wsbench train`: train one model, the way the original SISWS demo did, and look at it.
 
-Trains one network (:mod:`bench.train_archs`) whose spatial layers come from ``--family`` on
+Trains one network (:mod:`bench.train.archs`) whose spatial layers come from ``--family`` on
 one dataset, prints per-epoch progress, the test accuracy and the parameter count, saves the
 model as ``.keras`` (and checks it loads back with identical predictions), and logs
 TensorBoard scalars (loss and accuracy, train and validation) plus images of the kernels
-(:mod:`bench.tensorboard_images`), also written as PNGs.
+(:mod:`bench.train.tensorboard_images`), also written as PNGs.
 
 Files under the logdir::
 
@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from bench.train_archs import ARCHS, DEFAULT_FILTERS, check_filters_for_arch, spatial_layer_names
+from bench.train.archs import ARCHS, DEFAULT_FILTERS, check_filters_for_arch, spatial_layer_names
 
 #: Families whose layers have centroids; the centroid flags apply only to them.
 SISWS_FAMILIES = ("sisws", "sisws_trainable")
@@ -184,8 +184,8 @@ def _prepare(args, settings: Dict[str, Any]):
     """Loads the data and builds the compiled model; every bad input raises ValueError."""
     import keras
 
-    from bench.datasets import load_dataset
-    from bench.train_archs import build_model
+    from bench.data.loading import load_dataset
+    from bench.train.archs import build_model
     from layers import get_family
 
     get_family(args.family)  # unknown family: FamilyError naming the known ones
@@ -202,7 +202,7 @@ def _fit(args, settings: Dict[str, Any], data, model) -> int:
     import keras
     import numpy as np
 
-    from bench.tensorboard_images import KernelImages
+    from bench.train.tensorboard_images import KernelImages
 
     n_filters, family_hp, logdir = settings["n_filters"], settings["family_hp"], settings["logdir"]
     names = spatial_layer_names(args.arch, args.family, n_filters)
@@ -270,7 +270,7 @@ def run(args) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """``python -m bench.train [flags]``: parses ``argv`` and runs; returns the exit code."""
+    """``python -m bench.train.command [flags]``: parses ``argv`` and runs; returns the exit code."""
     parser = argparse.ArgumentParser(prog=PROG, description=add_parser.__doc__)
     add_arguments(parser)
     return run(parser.parse_args(argv))

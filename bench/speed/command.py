@@ -17,7 +17,7 @@ weight, compiled with ``tf.function`` on TensorFlow's ``GradientTape``. The forw
 is timed alone too. Rows carry the median and interquartile range over the repeats, the
 ratios to conv_K and to the row's reference (the median over rounds of the ratio within a
 round: interleaving pairs every row with its reference under the same load), achieved
-GFLOP/s, and the step's peak memory in MiB (see :mod:`bench.speed_measure` for how it is
+GFLOP/s, and the step's peak memory in MiB (see :mod:`bench.speed.measure` for how it is
 measured). Results go to ``results/speed.csv`` (rows of an earlier run with the same shape
 are replaced; other shapes are kept).
 
@@ -118,7 +118,7 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
 
 def resolve_shape(args):
     """The ``SpeedShape`` the arguments ask for: preset (or --quick), then explicit flags."""
-    from bench.speed_variants import SpeedShape
+    from bench.speed.variants import SpeedShape
 
     if args.preset not in PRESETS:
         raise SpeedError(f"--preset {args.preset!r} is not accepted: use one of {sorted(PRESETS)}.")
@@ -165,8 +165,8 @@ def measure(shape, repeats: int, warmup: int = 1, threads: Optional[int] = None,
     """
     import tensorflow as tf
 
-    from bench.speed_measure import compile_steps, matmul_peak_task, probe_memory, summarize, time_interleaved
-    from bench.speed_variants import build_variants
+    from bench.speed.measure import compile_steps, matmul_peak_task, probe_memory, summarize, time_interleaved
+    from bench.speed.variants import build_variants
 
     variants, notes = build_variants(shape)
     x = tf.random.normal(shape.input_shape, seed=3)
@@ -348,7 +348,7 @@ def write_csv(df, path: Path) -> None:
     """Writes ``df`` to ``path`` atomically, replacing earlier rows of the same shape and threads."""
     import pandas as pd
 
-    from bench.run_files import write_csv_atomic
+    from bench.store.run_files import write_csv_atomic
 
     path = Path(path)
     if path.exists():
@@ -407,8 +407,8 @@ def run(args) -> int:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    """``python -m bench.speed``: the same as ``wsbench speed``."""
-    parser = argparse.ArgumentParser(prog="python -m bench.speed", description=DESCRIPTION)
+    """``python -m bench.speed.command``: the same as ``wsbench speed``."""
+    parser = argparse.ArgumentParser(prog="python -m bench.speed.command", description=DESCRIPTION)
     _add_arguments(parser)
     args = parser.parse_args(argv)
     try:

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 
-from bench.report_tables import fmt_budget, pareto_front
+from bench.report.tables import fmt_budget, pareto_front
 
 MARKERS = ("o", "s", "D", "^", "v", "P", "X", "*", "<", ">")
 BUDGET_MARKERS = ("o", "s", "^", "D", "v", "P", "X")

@@ -14,11 +14,11 @@ from typing import Any, Callable, Dict
 import keras
 import pandas as pd
 
-from bench.graph_memory import release_graphs
-from bench.hypermodel import BudgetedHyperModel
-from bench.results import RunDir
-from bench.run_files import file_mode, model_path
-from bench.tuning import best_trial
+from bench.run.graph_memory import release_graphs
+from bench.run.hypermodel import BudgetedHyperModel
+from bench.store.results import RunDir
+from bench.store.run_files import file_mode, model_path
+from bench.run.tuning import best_trial
 
 
 def save_model_atomically(model: keras.Model, path: Path) -> None:

@@ -109,7 +109,7 @@ def build_variants(shape: SpeedShape, only=None) -> Tuple[List[Variant], List[st
     """
     import keras
 
-    from bench import speed_references as refs
+    from bench.speed import references as refs
     from layers import LocallyConnected2D, LowRankLocallyConnected2D, SISWS2D
 
     ks, st, pad, k = shape.kernel_size, shape.strides, shape.padding, shape.filters

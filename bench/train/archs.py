@@ -5,7 +5,7 @@
   dropout 0.2, the original's keep probability 0.8) → softmax.
 - ``lecture-convnet``: the classic lecture network: 5×5 layer of 32 → pool → 5×5 layer of
   64 → pool → dense 1024 → dropout 0.5 → softmax.
-- ``backbone``: the benchmark's backbone (:func:`bench.backbone.build_backbone`).
+- ``backbone``: the benchmark's backbone (:func:`bench.run.backbone.build_backbone`).
 
 All spatial layers use 'same' padding so every family sees the same map sizes.
 """
@@ -64,7 +64,7 @@ def build_model(arch: str, family: str, input_shape: Sequence[int], num_classes:
     """
     import keras
 
-    from bench.backbone import build_backbone
+    from bench.run.backbone import build_backbone
     from layers import get_family
 
     n_filters = check_filters_for_arch(arch, n_filters)

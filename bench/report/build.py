@@ -12,11 +12,11 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import pandas as pd
 
-from bench import report_figures as figures
-from bench import report_tables as tables
-from bench import run_files
-from bench.report_tables import fmt_budget
-from bench.run_files import RunFilesError
+from bench.report import figures
+from bench.report import tables
+from bench.store import run_files
+from bench.report.tables import fmt_budget
+from bench.store.run_files import RunFilesError
 
 SISWS_FAMILIES = ("sisws", "sisws_trainable")
 FIGURE_GLOB = "fig[0-9]_*.png"
@@ -108,7 +108,7 @@ def build_report(run_dir: Path, in_progress: Optional[dict] = None) -> Path:
     Args:
         run_dir: results/<run>.
         in_progress: the details of the process writing the run now (see
-            :meth:`bench.results.RunDir.holder`), or None.
+            :meth:`bench.store.results.RunDir.holder`), or None.
 
     Returns:
         The path of report.md.

@@ -22,7 +22,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence
 
 import pandas as pd
 
-from bench.run_files import FINAL_COLUMNS, TRIALS_COLUMNS, write_text_atomic
+from bench.store.run_files import FINAL_COLUMNS, TRIALS_COLUMNS, write_text_atomic
 
 TRIALS_KEY = ["family", "budget", "trial_id"]
 FINAL_KEY = ["family", "budget", "seed"]

@@ -2,7 +2,7 @@
 
 Shared hyperparameters (identical for every family): learning rate, kernel size, dropout.
 Family hyperparameters come from the family's own declaration. Width is solved, not
-tuned (see :mod:`bench.budget`); the solved width and the actual parameter count are
+tuned (see :mod:`bench.run.budget`); the solved width and the actual parameter count are
 returned from :meth:`BudgetedHyperModel.fit` as metrics, because ``hp.Fixed`` cannot
 carry a per-trial derived value.
 """
@@ -18,9 +18,9 @@ import keras
 import keras_tuner as kt
 import numpy as np
 
-from bench.backbone import build_backbone
-from bench.budget import solve_width
-from bench.search_space import shared_hyperparameters
+from bench.run.backbone import build_backbone
+from bench.run.budget import solve_width
+from bench.run.search_space import shared_hyperparameters
 from layers import get_family
 
 INFEASIBLE_PREFIX = "infeasible: "

@@ -92,7 +92,7 @@ def cell_infeasibility(family: str, input_shape, num_classes: int, budget: int, 
     :data:`FEASIBILITY_SAMPLES` random ones; the reason given is the default configuration's
     at the smallest kernel size.
     """
-    from bench.budget import solve_width
+    from bench.run.budget import solve_width
 
     reasons: Dict[Tuple[int, int], str] = {}
     for index, family_hp in enumerate(family_configurations(family)):

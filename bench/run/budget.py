@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Dict, Optional, Sequence
 
-from bench.backbone import backbone_param_count
+from bench.run.backbone import backbone_param_count
 
 MAX_WIDTH = 4096
 WIDTH_STEP = 0.25  # the solver's grid of base widths: 1, 1.25, 1.5, …

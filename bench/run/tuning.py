@@ -19,10 +19,10 @@ import keras_tuner as kt
 import numpy as np
 from keras_tuner.src import config as keras_tuner_config
 
-from bench.distributed import Role, keras_tuner_role, serve_search
-from bench.graph_memory import release_graphs
-from bench.hypermodel import INFEASIBLE_PREFIX, BudgetedHyperModel
-from bench.results import RunDir
+from bench.run.distributed import Role, keras_tuner_role, serve_search
+from bench.run.graph_memory import release_graphs
+from bench.run.hypermodel import INFEASIBLE_PREFIX, BudgetedHyperModel
+from bench.store.results import RunDir
 
 # keras-tuner prints the traceback of every failed trial to stderr by default. Here an
 # infeasible budget is an expected outcome, the reason is in the progress line and in
@@ -155,7 +155,7 @@ def run_search(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperMo
         role: single process, distributed chief (serves the oracle, records) or worker
             (trains the trials the chief hands out).
         search_index: this search's number in the run (its port offset when distributed).
-        workers: local worker processes the chief watches (see :mod:`bench.distributed`).
+        workers: local worker processes the chief watches (see :mod:`bench.run.distributed`).
 
     Returns:
         The tuner, searched.

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-from bench.distributed import Role, free_port_block, launch_local_workers, stop_workers
-from bench.evaluation import run_final
-from bench.budget import check_budget, check_tolerance
-from bench.hypermodel import BudgetedHyperModel, TrainingSettings
-from bench.results import ResultsError, RunDir, check_run_name
-from bench.search_space import cell_infeasibility
-from bench.tuning import check_tuner, run_search
+from bench.run.distributed import Role, free_port_block, launch_local_workers, stop_workers
+from bench.run.evaluation import run_final
+from bench.run.budget import check_budget, check_tolerance
+from bench.run.hypermodel import BudgetedHyperModel, TrainingSettings
+from bench.store.results import ResultsError, RunDir, check_run_name
+from bench.run.search_space import cell_infeasibility
+from bench.run.tuning import check_tuner, run_search
 
 
 @dataclass
@@ -135,7 +135,7 @@ def check_tuner_files(tuner_dir: Path) -> None:
 
 def infeasible_cells(config: BenchConfig, input_shape, num_classes) -> Dict[Tuple[str, int], str]:
     """(family, budget) → why no configuration of the family can meet the budget, for the
-    cells where none can (see :func:`bench.search_space.cell_infeasibility`)."""
+    cells where none can (see :func:`bench.run.search_space.cell_infeasibility`)."""
     out = {}
     for family in config.families:
         for budget in config.budgets:
@@ -207,7 +207,7 @@ def check_inputs(config: BenchConfig):
     Raises:
         ValueError: naming the bad value, including a budget that no family can meet.
     """
-    from bench.datasets import DatasetError, load_dataset
+    from bench.data.loading import DatasetError, load_dataset
 
     config = validate(config)
     try:
@@ -320,7 +320,7 @@ def open_cells(config: BenchConfig):
     used by ``--jobs`` worker processes, which write nothing but rows."""
     import tensorflow as tf
 
-    from bench.datasets import load_dataset
+    from bench.data.loading import load_dataset
 
     tf.config.experimental.enable_op_determinism()
     dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed)
@@ -386,7 +386,7 @@ def _run_cells(config: BenchConfig, dataset, infeasible, run: RunDir, role: Role
     tuners = {}
     try:
         if jobs > 1:
-            from bench.parallel import run_cells_in_parallel
+            from bench.run.parallel import run_cells_in_parallel
 
             run_cells_in_parallel(config, cells, jobs, on_trial=on_trial, on_final=progress.final)
         else:
@@ -405,7 +405,7 @@ def _run_cells(config: BenchConfig, dataset, infeasible, run: RunDir, role: Role
                 run_final(run, context, hypermodel, tuner, dataset, seeds=config.seeds, base_seed=config.seed,
                           report=progress.final)
     if config.throughput:
-        from bench.throughput import measure_run
+        from bench.run.throughput import measure_run
 
         print("wsbench: measuring throughput of the best models", flush=True)
         measure_run(run.path, batch=config.throughput_batch, repeats=config.throughput_repeats)

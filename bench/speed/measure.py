@@ -139,7 +139,7 @@ def probe_memory(shape, names: List[str], threads: Optional[int] = None, timeout
     env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     request = json.dumps({"shape": asdict(shape), "names": list(names), "threads": threads})
     try:
-        done = subprocess.run([sys.executable, "-m", "bench.speed_measure"], input=request, capture_output=True,
+        done = subprocess.run([sys.executable, "-m", "bench.speed.measure"], input=request, capture_output=True,
                               text=True, env=env, cwd=root, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {n: None for n in names}, f"memory probe timed out after {timeout:.0f} s"
@@ -158,7 +158,7 @@ def _probe_main() -> int:
 
     if request.get("threads"):
         tf.config.threading.set_intra_op_parallelism_threads(int(request["threads"]))
-    from bench.speed_variants import SpeedShape, build_variants
+    from bench.speed.variants import SpeedShape, build_variants
 
     shape = SpeedShape(**request["shape"])
     variants, _ = build_variants(shape, only=request["names"])

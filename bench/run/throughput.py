@@ -21,8 +21,8 @@ import pandas as pd
 import psutil
 
 import layers
-from bench import run_files
-from bench.run_files import THROUGHPUT_COLUMNS, THROUGHPUT_CSV, RunFilesError
+from bench.store import run_files
+from bench.store.run_files import THROUGHPUT_COLUMNS, THROUGHPUT_CSV, RunFilesError
 
 # Arguments that the families' ``macs`` take positionally; the rest of a layer's config is
 # passed as family hyperparameters (each family ignores what it does not use).

@@ -9,7 +9,7 @@ from typing import Iterable, List, Sequence
 import numpy as np
 import pandas as pd
 
-from bench.stats import summarize, welch
+from bench.report.stats import summarize, welch
 
 BASELINE = "conv"
 

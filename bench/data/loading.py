@@ -30,7 +30,7 @@ from typing import Callable, NamedTuple
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from bench import synthetic_shapes
+from bench.data import synthetic_shapes
 
 #: Seed of the test split for datasets without an official one. Fixed on purpose: it must
 #: not move with the per-run ``seed``, or different runs would be tested on different images.
