@@ -39,6 +39,7 @@ class Registry:
 
     Args:
         kind: what a plugin is, for messages ('family', 'dataset', ...).
+        plural: the plural of ``kind`` (default: ``kind`` + 's').
         group: the entry-point group third-party packages register under.
         builtins: called once before the registry is first read; imports the built-ins.
         plugin_type: an entry point naming an object of this type (a subclass, for a type)
@@ -48,9 +49,10 @@ class Registry:
         error: the exception class raised for unknown or bad names.
     """
 
-    def __init__(self, kind: str, group: str, builtins: Callable[[], None], *, plugin_type: Optional[type] = None,
+    def __init__(self, kind: str, group: str, builtins: Callable[[], None], *, plural: str = "",
+                 plugin_type: Optional[type] = None,
                  make: Callable[[Any, str], Any] = lambda obj, name: obj, error: type = PluginError):
-        self.kind, self.group = kind, group
+        self.kind, self.plural, self.group = kind, plural or kind + "s", group
         self._builtins, self._plugin_type, self._make, self._error = builtins, plugin_type, make, error
         self._entries: Dict[str, Any] = {}
         self._sources: Dict[str, str] = {}
@@ -92,7 +94,7 @@ class Registry:
         if name in self._plugin_errors:
             raise self._plugin_errors[name]
         extra = f"; plugins that failed to load: {sorted(self._plugin_errors)}" if self._plugin_errors else ""
-        raise self._error(f"unknown {self.kind} {name!r}: known {self.kind} names are {sorted(self._entries)}{extra}.")
+        raise self._error(f"unknown {self.kind} {name!r}: known {self.plural} are {sorted(self._entries)}{extra}.")
 
     def names(self) -> List[str]:
         """Every registered name, built-ins first, in registration order."""

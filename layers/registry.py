@@ -94,8 +94,8 @@ def _import_builtins() -> None:
     importlib.import_module("layers.families")  # registration order: from hard sharing to none
 
 
-FAMILIES = Registry("family", ENTRY_POINT_GROUP, _import_builtins, plugin_type=Family, make=_make_family,
-                    error=FamilyError)
+FAMILIES = Registry("family", ENTRY_POINT_GROUP, _import_builtins, plural="families", plugin_type=Family,
+                    make=_make_family, error=FamilyError)
 
 
 def register_family(name: str):
