@@ -1,25 +1,36 @@
-"""What a run records about where it ran: library versions, hardware, git commit."""
+"""Where code runs: library versions, hardware, the compute device and the git commit.
+
+The one place the harness asks; run.json, throughput.csv and speed.csv record what it says.
+"""
 
 from __future__ import annotations
 
+import functools
+import importlib
 import os
 import platform
 import subprocess
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, Sequence
+
+#: Libraries every record names; a missing optional one is recorded as 'not installed'.
+LIBRARIES = ("tensorflow", "keras", "keras_tuner", "numpy")
 
 
-def library_versions() -> Dict[str, str]:
-    import keras
-    import keras_tuner
-    import numpy
-    import tensorflow
+def library_versions(extra: Sequence[str] = ()) -> Dict[str, str]:
+    """{'python': …, 'tensorflow': …, …} for :data:`LIBRARIES` plus ``extra`` (e.g. 'tf_keras')."""
+    versions = {"python": platform.python_version()}
+    for name in (*LIBRARIES, *extra):
+        try:
+            versions[name] = str(importlib.import_module(name).__version__)
+        except ImportError:
+            versions[name] = "not installed"
+    return versions
 
-    return {"python": platform.python_version(), "tensorflow": tensorflow.__version__, "keras": keras.__version__,
-            "keras_tuner": keras_tuner.__version__, "numpy": numpy.__version__}
 
-
+@functools.lru_cache(maxsize=1)
 def cpu_model() -> str:
+    """The CPU's model name, from /proc/cpuinfo where there is one."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
@@ -29,23 +40,34 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def hardware() -> Dict[str, Any]:
-    import psutil
+def gpu_names() -> list:
+    """Names of the GPUs TensorFlow sees (none on a CPU machine)."""
     import tensorflow as tf
 
-    gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
+    names = []
+    for gpu in tf.config.list_physical_devices("GPU"):
+        details = tf.config.experimental.get_device_details(gpu)
+        names.append(details.get("device_name", gpu.name))
+    return names
+
+
+def hardware() -> Dict[str, Any]:
+    """CPU model, cores, RAM and GPUs, as run.json records them."""
+    import psutil
+
+    gpus = gpu_names()
     return {"cpu": cpu_model(), "cores": os.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
             "gpu": ", ".join(gpus) if gpus else "none"}
 
 
 def device() -> str:
-    """'gpu' when TensorFlow sees one, else 'cpu (<model>)'."""
-    import tensorflow as tf
-
-    return "gpu" if tf.config.list_physical_devices("GPU") else f"cpu ({cpu_model()})"
+    """'GPU: <name>' when TensorFlow sees a GPU, else 'CPU (<model>)'."""
+    gpus = gpu_names()
+    return f"GPU: {gpus[0]}" if gpus else f"CPU ({cpu_model()})"
 
 
 def git_commit() -> str:
+    """The commit of the checkout wsbench runs from, or 'unknown'."""
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent, capture_output=True,
                              text=True, timeout=10)

@@ -21,6 +21,7 @@ import pandas as pd
 import psutil
 
 import layers
+from bench.environment import device
 from bench.store import run_files
 from bench.store.run_files import THROUGHPUT_COLUMNS, THROUGHPUT_CSV, RunFilesError
 
@@ -132,17 +133,6 @@ class _PeakRSS:
         return self.peak / 2**20
 
 
-def device_name() -> str:
-    """'GPU: <name>' when TensorFlow sees a GPU, else 'CPU'."""
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    if not gpus:
-        return "CPU"
-    details = tf.config.experimental.get_device_details(gpus[0])
-    return f"GPU: {details.get('device_name', gpus[0].name)}"
-
-
 def trainable_params(model: keras.Model) -> int:
     """Number of trainable parameters (the budgeted quantity)."""
     return int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
@@ -231,7 +221,7 @@ def measure_model(model: keras.Model, input_shape: Sequence[int], num_classes: i
         result[key] = float(np.median(values))
         result[f"{key}_min"] = float(np.min(values))
         result[f"{key}_max"] = float(np.max(values))
-    result.update(peak_rss_mb=memory.peak_mb, repeats=repeats, device=device_name())
+    result.update(peak_rss_mb=memory.peak_mb, repeats=repeats, device=device())
     del trainer
     return result
 
