@@ -156,8 +156,8 @@ def cmd_families(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from bench.report.build import build_report, resolve_run
-    from bench.store.results import RunDir
+    from bench.report.build import build_report
+    from bench.store import RunDir, resolve_run
 
     run_dir = resolve_run(Path(args.results_dir), args.run)
     holder = RunDir(run_dir).holder()
@@ -170,9 +170,8 @@ def cmd_report(args) -> int:
 
 
 def cmd_throughput(args) -> int:
-    from bench.report.build import resolve_run
-    from bench.store.results import RunDir
     from bench.run.throughput import measure_run
+    from bench.store import RunDir, resolve_run
 
     run_dir = resolve_run(Path(args.results_dir), args.run)
     # Measuring next to a running bench would time both badly, and both write throughput.csv.

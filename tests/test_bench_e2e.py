@@ -17,7 +17,7 @@ import pandas as pd
 import psutil
 import pytest
 
-from bench.store.results import FINAL_COLUMNS, TRIALS_COLUMNS
+from bench.store import FINAL, TRIALS
 
 FAMILIES = ["conv", "sisws", "locally_connected"]
 BUDGET = 3000
@@ -55,8 +55,8 @@ def test_all_files_exist_and_follow_the_schema(finished_run):
     assert set(meta["versions"]) >= {"python", "tensorflow", "keras", "keras_tuner", "numpy"}
     assert set(meta["dataset"]["sizes"]) == {"train", "val", "test"}
     assert meta["config"]["families"] == FAMILIES and meta["config"]["seeds"] == SEEDS
-    assert list(pd.read_csv(run_dir / "trials.csv").columns) == TRIALS_COLUMNS
-    assert list(pd.read_csv(run_dir / "final.csv").columns) == FINAL_COLUMNS
+    assert list(pd.read_csv(run_dir / "trials.csv").columns) == list(TRIALS.columns)
+    assert list(pd.read_csv(run_dir / "final.csv").columns) == list(FINAL.columns)
     for family in FAMILIES:
         assert (run_dir / "models" / f"{family}__{BUDGET}.keras").is_file()
     # The run ends by printing the accuracy table with every family.

@@ -22,8 +22,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.store.results import FINAL_COLUMNS, FINAL_KEY, TRIALS_COLUMNS, TRIALS_KEY
-from bench.store.run_files import THROUGHPUT_COLUMNS
+from bench.store import FINAL, THROUGHPUT, TRIALS
 
 pytestmark = pytest.mark.slow  # real `wsbench bench` processes
 FAMILIES = ["conv", "sisws"]
@@ -33,9 +32,7 @@ ARGS = ["bench", "--profile", "quick", "--families", ",".join(FAMILIES), "--budg
         "--epochs", "1", "--seeds", str(SEEDS), "--run-name", RUN]
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", WSBENCH_DISABLE_PLUGINS="1")
 WAIT_S = 600  # bound on every wait; a quick run takes ~1-2 min on a busy 2-core machine
-THROUGHPUT_KEY = ["family", "budget"]
-TABLES = {"trials": (TRIALS_COLUMNS, TRIALS_KEY), "final": (FINAL_COLUMNS, FINAL_KEY),
-          "throughput": (THROUGHPUT_COLUMNS, THROUGHPUT_KEY)}
+TABLES = {t.name: (list(t.columns), list(t.key)) for t in (TRIALS, FINAL, THROUGHPUT)}
 
 
 class Bench:
@@ -175,9 +172,9 @@ def test_resumed_trials_and_final_models_match_the_uninterrupted_run(runs):
     including those of the trials and final models that a kill interrupted and that were rerun."""
     resumed, reference, _ = runs
     for table, key, exact, close in (
-            ("trials", TRIALS_KEY, ["trial_index", "status", "reason", "hp", "params", "epochs"],
+            ("trials", list(TRIALS.key), ["trial_index", "status", "reason", "hp", "params", "epochs"],
              ["width", "val_accuracy", "val_loss"]),
-            ("final", FINAL_KEY, ["status", "best_hp", "params", "epochs"], ["width", "test_accuracy", "test_loss"])):
+            ("final", list(FINAL.key), ["status", "best_hp", "params", "epochs"], ["width", "test_accuracy", "test_loss"])):
         got = rows(resumed, table).astype({k: str for k in key}).set_index(key).sort_index()
         want = rows(reference, table).astype({k: str for k in key}).set_index(key).sort_index()
         pd.testing.assert_frame_equal(got[exact], want[exact], check_dtype=False)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.store.results import FINAL_KEY, TRIALS_KEY
+from bench.store import FINAL, TRIALS
 
 pytestmark = pytest.mark.slow  # real `wsbench bench` processes
 ARGS = ["bench", "--profile", "quick", "--families", "conv", "--budgets", "3000", "--max-trials", "2", "--epochs",
@@ -35,8 +35,8 @@ def runs(tmp_path_factory):
             text, _ = proc.communicate(timeout=900)
             assert proc.returncode == 0, text[-3000:]
             run = dirs[name] / "det"
-            out[name] = {"trials": pd.read_csv(run / "trials.csv", dtype={"trial_id": str}).set_index(TRIALS_KEY),
-                         "final": pd.read_csv(run / "final.csv", dtype={"seed": str}).set_index(FINAL_KEY)}
+            out[name] = {"trials": pd.read_csv(run / "trials.csv", dtype={"trial_id": str}).set_index(list(TRIALS.key)),
+                         "final": pd.read_csv(run / "final.csv", dtype={"seed": str}).set_index(list(FINAL.key))}
     finally:
         for proc in procs.values():
             if proc.poll() is None:

@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from bench.report import tables as report_tables
-from bench.report.build import ReportError, build_report, newest_run, resolve_run
-from bench.report.figures import family_styles
+from bench.report.build import ReportError, build_report
+from bench.store import ResultsError, newest_run, resolve_run
+from bench.report.style import family_styles
 from results_fixture import FIXTURE_RUN, copy_fixture_run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -124,7 +125,7 @@ def test_missing_column_is_named(tmp_path):
 
 def test_unknown_run_names_known_runs(tmp_path):
     copy_fixture_run(tmp_path, "real_run")
-    with pytest.raises(ReportError, match=r"'nope'.*real_run"):
+    with pytest.raises(ResultsError, match=r"'nope'.*real_run"):
         resolve_run(tmp_path, "nope")
     with pytest.raises(ReportError, match="nope"):
         build_report(tmp_path / "nope")
@@ -142,10 +143,10 @@ def test_newest_run_by_start_time(tmp_path):
 
 
 def test_newest_run_errors(tmp_path):
-    with pytest.raises(ReportError, match="does not exist"):
+    with pytest.raises(ResultsError, match="does not exist"):
         newest_run(tmp_path / "absent")
     (tmp_path / "empty_dir").mkdir()
-    with pytest.raises(ReportError, match="no run"):
+    with pytest.raises(ResultsError, match="no run"):
         newest_run(tmp_path)
 
 

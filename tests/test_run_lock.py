@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from bench.cli import main
-from bench.store.results import RunDir, RunInUse
+from bench.store import RunDir, RunInUse
 from bench_process import finish, start, table, wait_for_rows
 from results_fixture import copy_fixture_run
 

@@ -12,7 +12,7 @@ import pytest
 import layers
 from bench.run import throughput
 from bench.run.backbone import block_input_shapes, block_widths, build_backbone
-from bench.store.run_files import RunFilesError
+from bench.store import ResultsError as RunFilesError  # noqa: N814
 from bench.run.throughput import measure_model, measure_run, model_macs
 from results_fixture import copy_fixture_run
 
@@ -153,5 +153,6 @@ def test_measure_run_names_missing_run_files(tmp_path, missing):
 
 def test_measure_run_unknown_run(tmp_path):
     copy_fixture_run(tmp_path, "real_run")
-    with pytest.raises(RunFilesError, match=r"nope.*real_run"):
+    with pytest.raises(RunFilesError, match=r"nope.*not a wsbench run"):
         measure_run(tmp_path / "nope", **FAST)
+    assert not (tmp_path / "nope").exists()  # nothing created for a run that is not there

@@ -1,0 +1,1 @@
+"""The report: report.md and figures built from a stored run alone."""

@@ -3,12 +3,8 @@ and evaluate it once on the test split."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 import time
-from pathlib import Path
 from typing import Any, Callable, Dict
 
 import keras
@@ -16,23 +12,8 @@ import pandas as pd
 
 from bench.run.graph_memory import release_graphs
 from bench.run.hypermodel import BudgetedHyperModel
-from bench.store.results import RunDir
-from bench.store.run_files import file_mode, model_path
+from bench.store import RunDir
 from bench.run.tuning import best_trial
-
-
-def save_model_atomically(model: keras.Model, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".keras")
-    os.close(fd)
-    try:
-        model.save(tmp)
-        os.chmod(tmp, file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 def restart_from(model: keras.Model, fresh: keras.Model) -> keras.Model:
@@ -57,7 +38,7 @@ def restart_from(model: keras.Model, fresh: keras.Model) -> keras.Model:
 def no_trial_row(run: RunDir, context: Dict[str, Any]) -> Dict[str, Any]:
     """The single final.csv row of a cell whose search found no completed trial."""
     trials = run.read("trials")
-    mine = trials[(trials["family"] == context["family"]) & (trials["budget"].astype(str) == str(context["budget"]))]
+    mine = trials[(trials["family"] == context["family"]) & (trials["budget"] == int(context["budget"]))]
     infeasible = mine[mine["status"] == "infeasible"]
     status = "infeasible" if len(infeasible) == len(mine) and len(mine) else "failed"
     reasons = mine["reason"].dropna().astype(str)
@@ -90,7 +71,7 @@ def run_final(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperMod
     release_graphs()
     for i in range(seeds):
         seed = base_seed + i
-        if (context["family"], str(context["budget"]), str(seed)) in done:
+        if (context["family"], int(context["budget"]), str(seed)) in done:
             continue
         keras.utils.set_random_seed(seed)
         fresh = hypermodel.build(hp)
@@ -104,7 +85,7 @@ def run_final(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperMod
         test_loss, test_accuracy = model.evaluate(dataset.x_test, dataset.y_test, verbose=0,
                                                   batch_size=hypermodel.settings.batch_size)
         if i == 0:
-            save_model_atomically(model, model_path(run.path, context["family"], context["budget"]))
+            run.save_model(model, context["family"], context["budget"])
         row = dict(context, seed=seed, status="completed", reason="",
                    best_hp=json.dumps({k: v for k, v in hp.values.items() if not k.startswith("tuner/")},
                                       sort_keys=True),

@@ -23,7 +23,7 @@ from bench.run.distributed import Role, free_port_block, launch_local_workers, s
 from bench.run.evaluation import run_final
 from bench.run.budget import check_budget, check_tolerance
 from bench.run.hypermodel import BudgetedHyperModel, TrainingSettings
-from bench.store.results import ResultsError, RunDir, check_run_name
+from bench.store import ResultsError, RunDir, check_run_name, check_writable
 from bench.run.search_space import cell_infeasibility
 from bench.run.tuning import check_tuner, run_search
 
@@ -93,44 +93,6 @@ def validate(config: BenchConfig) -> BenchConfig:
         raise ValueError(f"val_fraction={config.val_fraction!r} is not accepted: give a fraction in (0, 1).")
     run_name = check_run_name(config.run_name or f"{config.profile}-{Path(config.dataset).stem}")
     return dataclasses.replace(config, families=tuple(families), budgets=tuple(budgets), run_name=run_name)
-
-
-def check_writable(results_dir: Path) -> None:
-    """Raises ResultsError unless ``results_dir`` (or its nearest existing parent) is writable.
-
-    Writability is tried, not inferred from permission bits: root passes every ``os.access``
-    check, yet cannot create files in /proc or on a read-only mount. The probe directory is
-    removed at once, so a refused or accepted check leaves nothing behind.
-    """
-    probe = Path(results_dir).resolve()
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise ResultsError(f"results directory {results_dir} is not writable: {probe} is a file, not a directory; "
-                           f"give a writable --results-dir.")
-    try:
-        os.rmdir(tempfile.mkdtemp(dir=probe, prefix=".wsbench-probe-"))
-    except OSError as exc:
-        raise ResultsError(f"results directory {results_dir} is not writable: cannot create anything in {probe} "
-                           f"({exc.strerror}); give a writable --results-dir.") from None
-
-
-def check_tuner_files(tuner_dir: Path) -> None:
-    """Refuses a run whose keras-tuner state (oracle.json, tuner*.json, trial_*/trial.json)
-    does not parse, naming the file; keras-tuner itself would fail later, unnamed and after
-    run.json had been touched."""
-    paths = sorted(Path(tuner_dir).glob("*/*.json")) + sorted(Path(tuner_dir).glob("*/trial_*/trial.json"))
-    for path in paths:
-        try:
-            state = json.loads(path.read_text())
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ResultsError(f"{path} is corrupted ({type(exc).__name__}: {exc}); move the run away or give a "
-                               f"new --run-name.") from None
-        needed = {"trial_id", "hyperparameters", "status"} if path.name == "trial.json" else set()
-        if not isinstance(state, dict) or not needed <= set(state):
-            raise ResultsError(f"{path} is corrupted: expected a JSON object"
-                               + (f" with keys {sorted(needed)}" if needed else "")
-                               + "; move the run away or give a new --run-name.")
 
 
 def infeasible_cells(config: BenchConfig, input_shape, num_classes) -> Dict[Tuple[str, int], str]:
@@ -233,7 +195,7 @@ def check_resumable(run: RunDir, config: BenchConfig) -> None:
     check_same_config(run, config)
     for table in ("trials", "final"):
         run.read(table)
-    check_tuner_files(run.path / "tuner")
+    run.check_tuner_state()
 
 
 def open_run(run: RunDir, config: BenchConfig, dataset, command: List[str]) -> None:
@@ -375,7 +337,7 @@ def _run_cells(config: BenchConfig, dataset, infeasible, run: RunDir, role: Role
     total = feasible * config.max_trials if config.tuner != "hyperband" else None
     progress = Progress(total)
     trials = run.read("trials")
-    progress.done = int((trials["trial_id"].astype(str) != "cell").sum())
+    progress.done = int((trials["trial_id"] != "cell").sum())
     on_trial = lambda row: progress.trial(row, total and config.max_trials)  # noqa: E731
     print(f"wsbench: run {config.run_name!r} → {run.path}  ({len(cells)} family × budget cells"
           + (f", {len(infeasible)} infeasible" if infeasible else "")

@@ -22,8 +22,7 @@ import psutil
 
 import layers
 from bench.environment import device
-from bench.store import run_files
-from bench.store.run_files import THROUGHPUT_COLUMNS, THROUGHPUT_CSV, RunFilesError
+from bench.store import ResultsError, RunDir
 
 # Arguments that the families' ``macs`` take positionally; the rest of a layer's config is
 # passed as family hyperparameters (each family ignores what it does not use).
@@ -227,22 +226,14 @@ def measure_model(model: keras.Model, input_shape: Sequence[int], num_classes: i
 
 
 # -- a whole run ---------------------------------------------------------------------------------
-def measured_cells(run_dir: Path) -> pd.DataFrame:
-    """The rows already in run_dir/throughput.csv (an empty table if there is none)."""
-    path = Path(run_dir) / THROUGHPUT_CSV
-    if not path.is_file():
-        return pd.DataFrame(columns=THROUGHPUT_COLUMNS)
-    return run_files.read_table(run_dir, THROUGHPUT_CSV)
-
-
 def measure_run(run_dir: Path, *, batch: int = 128, repeats: int = 5,
                 progress: Optional[Callable[[str], None]] = None, **measure_kwargs) -> pd.DataFrame:
     """Measures every saved best model of a run and appends the rows to throughput.csv.
 
     Reads run.json (input shape, classes, run id), final.csv (the completed family × budget
     cells and their parameter counts) and models/<family>__<budget>.keras. Cells already in
-    throughput.csv are skipped, so an interrupted measurement resumes; each new row is written
-    atomically (temporary file, then ``os.replace``) as soon as it is measured.
+    throughput.csv are skipped, so an interrupted measurement resumes; each row is appended
+    as soon as it is measured.
 
     Args:
         run_dir: results/<run>.
@@ -254,42 +245,35 @@ def measure_run(run_dir: Path, *, batch: int = 128, repeats: int = 5,
         The whole throughput table (earlier rows and new ones), in schema column order.
 
     Raises:
-        RunFilesError: the run directory, run.json, final.csv or a model file is missing
-            (every missing model is named before anything is measured).
+        ResultsError: run.json, final.csv or a model file is missing (every missing model
+            is named before anything is measured).
     """
-    run_dir = run_files.check_run_dir(run_dir)
-    run = run_files.read_run_json(run_dir)
+    run = RunDir(run_dir)
+    meta = run.read_run()
     try:
-        input_shape = tuple(run["dataset"]["input_shape"])
-        num_classes = int(run["dataset"]["num_classes"])
+        input_shape = tuple(meta["dataset"]["input_shape"])
+        num_classes = int(meta["dataset"]["num_classes"])
     except (KeyError, TypeError) as exc:
-        raise RunFilesError(f"{str(run_dir / run_files.RUN_JSON)!r} lacks dataset.input_shape / "
-                            f"dataset.num_classes.") from exc
-    final = run_files.read_table(run_dir, run_files.FINAL_CSV)
+        raise ResultsError(f"{str(run.run_json)!r} lacks dataset.input_shape / dataset.num_classes.") from exc
+    final = run.require("final", hint="the run has no final evaluation yet")
     cells = (final[final["status"] == "completed"]
              .groupby(["family", "budget"], sort=False, as_index=False)["params"].first())
-    table = measured_cells(run_dir)
-    done = {(str(f), run_files.budget_label(b)) for f, b in zip(table["family"], table["budget"])}
-    todo = [c for c in cells.itertuples(index=False) if (c.family, run_files.budget_label(c.budget)) not in done]
-
-    missing = [str(run_files.model_path(run_dir, c.family, c.budget)) for c in todo
-               if not run_files.model_path(run_dir, c.family, c.budget).is_file()]
+    done = run.keys("throughput")
+    todo = [c for c in cells.itertuples(index=False) if (c.family, int(c.budget)) not in done]
+    missing = [str(run.model_path(c.family, c.budget)) for c in todo if not run.model_path(c.family, c.budget).is_file()]
     if missing:
-        raise RunFilesError(f"saved models are missing for throughput: {missing}.")
+        raise ResultsError(f"saved models are missing for throughput: {missing}.")
 
-    run_id = run.get("run_id", run_dir.name)
+    run_id = meta.get("run_id", run.name)
     for cell in todo:
-        path = run_files.model_path(run_dir, cell.family, cell.budget)
+        path = run.model_path(cell.family, cell.budget)
         if progress:
-            progress(f"throughput {cell.family} @ {run_files.budget_label(cell.budget)}: {path.name}")
+            progress(f"throughput {cell.family} @ {cell.budget}: {path.name}")
         model = keras.saving.load_model(path, compile=False)
         measured = measure_model(model, input_shape, num_classes, batch=batch, repeats=repeats, **measure_kwargs)
-        row = {**measured, "run_id": run_id, "family": cell.family, "budget": cell.budget,
-               "params": int(cell.params) if pd.notna(cell.params) else measured["params"]}
-        new = pd.DataFrame([row], columns=THROUGHPUT_COLUMNS)
-        table = new if table.empty else pd.concat([table, new], ignore_index=True)
-        run_files.write_csv_atomic(table, run_dir / THROUGHPUT_CSV, THROUGHPUT_COLUMNS)
+        run.append("throughput", [{**measured, "run_id": run_id, "family": cell.family, "budget": int(cell.budget),
+                                   "params": int(cell.params) if pd.notna(cell.params) else measured["params"]}])
         del model
         keras.backend.clear_session()
         gc.collect()
-    return table[THROUGHPUT_COLUMNS].reset_index(drop=True)
+    return run.read("throughput")

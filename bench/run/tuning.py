@@ -22,7 +22,7 @@ from keras_tuner.src import config as keras_tuner_config
 from bench.run.distributed import Role, keras_tuner_role, serve_search
 from bench.run.graph_memory import release_graphs
 from bench.run.hypermodel import INFEASIBLE_PREFIX, BudgetedHyperModel
-from bench.store.results import RunDir
+from bench.store import RunDir
 
 # keras-tuner prints the traceback of every failed trial to stderr by default. Here an
 # infeasible budget is an expected outcome, the reason is in the progress line and in

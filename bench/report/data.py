@@ -1,0 +1,77 @@
+"""What the report is drawn from: a stored run's tables, loaded once and summarised."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import pandas as pd
+
+from bench.report import tables
+from bench.store import ResultsError, RunDir
+
+
+class ReportError(ResultsError):
+    """A run the report cannot be built from (the message names the file or value)."""
+
+
+@dataclass
+class ReportData:
+    """A stored run, as every figure and table of the report sees it.
+
+    Attributes:
+        run: the run directory.
+        meta: run.json.
+        final, trials, throughput: the tables.
+        families: families in the run's configured order (then any others found).
+        summary: one row per family × budget (see :func:`bench.report.tables.accuracy_summary`).
+        styles: family → (colour, marker), the same in every figure.
+        in_progress: the process writing the run now, or None.
+    """
+
+    run: RunDir
+    meta: Dict[str, Any]
+    final: pd.DataFrame
+    trials: pd.DataFrame
+    throughput: pd.DataFrame
+    families: List[str]
+    summary: pd.DataFrame
+    styles: Dict[str, Tuple[tuple, str]] = field(default_factory=dict)
+    in_progress: Optional[dict] = None
+
+    @property
+    def budgets(self) -> List[int]:
+        """Every budget of the run, ascending."""
+        return sorted(set(self.summary["budget"]) | set(self.trials["budget"]))
+
+    @property
+    def tolerance(self) -> Optional[float]:
+        return (self.meta.get("config") or {}).get("tolerance")
+
+    def missing_models(self) -> List[Tuple[str, int]]:
+        """(family, budget) of the cells without a model (infeasible or failed)."""
+        return [(r.family, r.budget) for r in self.summary.itertuples(index=False) if r.status != "completed"]
+
+
+def load(run_dir: Path, in_progress: Optional[dict] = None) -> ReportData:
+    """Reads a run for the report.
+
+    Raises:
+        ReportError: run.json or a table is missing or corrupted (named), or final.csv is empty.
+    """
+    from bench.report.style import family_styles
+
+    run = RunDir(run_dir)
+    try:
+        meta = run.read_run()
+        final = run.require("final", hint="the run has no final evaluation yet")
+        trials = run.require("trials", hint="the run has no tuning trials yet")
+        throughput = run.require("throughput", hint=f"measure it with `wsbench throughput {run_dir}`")
+    except ResultsError as exc:
+        raise ReportError(str(exc)) from None
+    families = tables.family_order(meta, final, trials, throughput)
+    summary = tables.accuracy_summary(final, families)
+    if summary.empty:
+        raise ReportError(f"{str(run.table_path('final'))!r} has no rows: nothing to report yet.")
+    return ReportData(run, meta, final, trials, throughput, families, summary, family_styles(families), in_progress)

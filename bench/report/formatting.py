@@ -1,0 +1,113 @@
+"""Numbers and tables for people: budgets, counts, p-values and GitHub Markdown tables."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import pandas as pd
+
+BASELINE = "conv"
+
+def text_or_empty(value) -> str:
+    """``value`` as text; None and NaN as ''."""
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def markdown_table(rows: Sequence[Sequence[str]], header: Sequence[str], align: str = "") -> str:
+    """A GitHub Markdown table; ``align`` holds one of 'l', 'r', 'c' per column (default left)."""
+    align = align or "l" * len(header)
+    rule = {"l": ":---", "r": "---:", "c": ":---:"}
+    esc = lambda cell: str(cell).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    lines = ["| " + " | ".join(esc(h) for h in header) + " |", "| " + " | ".join(rule[a] for a in align) + " |"]
+    lines += ["| " + " | ".join(esc(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def fmt_budget(budget) -> str:
+    """A budget for people: 30,000."""
+    return f"{int(budget):,}"
+
+
+def fmt_int(value) -> str:
+    return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{int(round(float(value))):,}"
+
+
+def fmt_float(value, digits: int = 3, signed: bool = False) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{float(value):+.{digits}f}" if signed else f"{float(value):.{digits}f}"
+
+
+def fmt_p(p) -> str:
+    if p is None or (isinstance(p, float) and math.isnan(p)):
+        return "n/a"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def fmt_spread(median, low, high, digits: int = 0) -> str:
+    """'median (low–high)' with thousands separators."""
+    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (median, low, high)):
+        return "—"
+    return f"{median:,.{digits}f} ({low:,.{digits}f}–{high:,.{digits}f})"
+
+
+def accuracy_pivot_markdown(summary: pd.DataFrame) -> str:
+    """Family × budget grid of 'mean ± std' (or the cell's status)."""
+    budgets = sorted(summary["budget"].unique(), key=float)
+    families = list(dict.fromkeys(summary["family"]))
+    cells = {(r.family, r.budget): r for r in summary.itertuples(index=False)}
+    rows = []
+    for family in families:
+        row = [family]
+        for budget in budgets:
+            r = cells.get((family, budget))
+            if r is None:
+                row.append("not run")
+            elif r.status != "completed":
+                row.append(f"**{r.status}**")
+            elif r.n < 2:
+                row.append(f"{r.mean:.3f} (n=1)")
+            else:
+                row.append(f"{r.mean:.3f} ± {r.std:.3f}")
+        rows.append(row)
+    return markdown_table(rows, ["family"] + [f"{fmt_budget(b)} params" for b in budgets], "l" + "r" * len(budgets))
+
+
+def accuracy_detail_markdown(summary: pd.DataFrame, baseline: str = BASELINE) -> str:
+    """One line per family × budget: params, n, mean ± std, 95 % CI, Δ vs baseline, Welch p."""
+    rows = []
+    for r in summary.itertuples(index=False):
+        if r.status != "completed":
+            rows.append([r.family, fmt_budget(r.budget), "—", "0", f"**{r.status}**: {r.reason}", "—", "—", "—"])
+            continue
+        ci = "—" if math.isnan(r.ci_low) else f"[{r.ci_low:.3f}, {r.ci_high:.3f}]"
+        spread = f"{r.mean:.3f} ± {r.std:.3f}" if r.n >= 2 else f"{r.mean:.3f}"
+        if r.family == baseline:
+            diff, p = "(baseline)", "—"
+        else:
+            diff, p = fmt_float(r.diff_vs_baseline, signed=True), fmt_p(r.p_value)
+        rows.append([r.family, fmt_budget(r.budget), fmt_int(r.params), str(r.n), spread, ci, diff, p])
+    return markdown_table(rows, ["family", "budget", "actual params", "n", "test accuracy (mean ± std)",
+                                 "95 % CI", f"Δ vs {baseline}", "Welch p"], "lrrrrrrr")
+
+
+def throughput_markdown(throughput: pd.DataFrame, families: Sequence[str]) -> str:
+    """Median (min–max over repeats) of train / inference images/s and batch-1 latency."""
+    rank = {f: i for i, f in enumerate(families)}
+    table = throughput.assign(_o=throughput["family"].map(lambda f: rank.get(f, len(rank))),
+                              _b=throughput["budget"].astype(float)).sort_values(["_o", "_b"])
+    rows = [[r.family, fmt_budget(r.budget), fmt_int(r.params), fmt_int(r.macs_per_image),
+             fmt_spread(r.train_img_s, r.train_img_s_min, r.train_img_s_max),
+             fmt_spread(r.infer_img_s, r.infer_img_s_min, r.infer_img_s_max),
+             fmt_spread(r.latency_ms_b1, r.latency_ms_b1_min, r.latency_ms_b1_max, digits=2),
+             fmt_int(r.peak_rss_mb)] for r in table.itertuples(index=False)]
+    return markdown_table(rows, ["family", "budget", "params", "MACs / image", "train img/s", "inference img/s",
+                                 "latency batch 1 (ms)", "peak RSS (MB)"], "lrrrrrrr")
+
+
+def effort_markdown(effort: pd.DataFrame) -> str:
+    rows = [[r.family, fmt_budget(r.budget), str(r.trials), str(r.completed), str(r.failed), str(r.infeasible),
+             fmt_float(r.best_val_accuracy), fmt_float(r.wall_s, 1)] for r in effort.itertuples(index=False)]
+    return markdown_table(rows, ["family", "budget", "trials", "completed", "failed", "infeasible",
+                                 "best val accuracy", "tuning time (s)"], "lrrrrrrr")
