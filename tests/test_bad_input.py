@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from bench.cli import main
-from bench.data.loading import load_dataset
+from bench.data import load_dataset
 
 # A tiny but real run: 1 family, 1 trial, 1 epoch, 1 seed, no throughput.
 BASE = ["bench", "--profile", "quick", "--families", "conv", "--max-trials", "1", "--epochs", "1", "--seeds", "1",

@@ -17,7 +17,8 @@ import pandas as pd
 import psutil
 import pytest
 
-from bench.store import FINAL, TRIALS
+from bench.store import FINAL as FINAL_TABLE
+from bench.store import TRIALS as TRIALS_TABLE
 
 FAMILIES = ["conv", "sisws", "locally_connected"]
 BUDGET = 3000
@@ -55,8 +56,8 @@ def test_all_files_exist_and_follow_the_schema(finished_run):
     assert set(meta["versions"]) >= {"python", "tensorflow", "keras", "keras_tuner", "numpy"}
     assert set(meta["dataset"]["sizes"]) == {"train", "val", "test"}
     assert meta["config"]["families"] == FAMILIES and meta["config"]["seeds"] == SEEDS
-    assert list(pd.read_csv(run_dir / "trials.csv").columns) == list(TRIALS.columns)
-    assert list(pd.read_csv(run_dir / "final.csv").columns) == list(FINAL.columns)
+    assert list(pd.read_csv(run_dir / "trials.csv").columns) == list(TRIALS_TABLE.columns)
+    assert list(pd.read_csv(run_dir / "final.csv").columns) == list(FINAL_TABLE.columns)
     for family in FAMILIES:
         assert (run_dir / "models" / f"{family}__{BUDGET}.keras").is_file()
     # The run ends by printing the accuracy table with every family.
@@ -135,11 +136,12 @@ def test_the_test_split_is_only_touched_by_the_final_evaluation(tmp_path, monkey
     cell's search has written all its trials."""
     import keras
 
-    from bench.data import loading
-    from bench.run.runner import BenchConfig, run_bench
+    import bench.data
+    from bench.run.config import BenchConfig
+    from bench.run.runner import run_bench
 
-    dataset = datasets.load_dataset("digits")
-    monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: dataset)
+    dataset = bench.data.load_dataset("digits")
+    monkeypatch.setattr(bench.data, "load_dataset", lambda *a, **k: dataset)
     calls = []
 
     def spy(method):
@@ -160,7 +162,7 @@ def test_the_test_split_is_only_touched_by_the_final_evaluation(tmp_path, monkey
     for method in ("fit", "evaluate", "predict"):
         spy(method)
     run_bench(BenchConfig(dataset="digits", families=("conv",), budgets=(3000,), max_trials=2, epochs=1, seeds=2,
-                          run_name="leak", results_dir=str(tmp_path), throughput=False), ["test"])
+                          run_name="leak", results_dir=str(tmp_path), throughput=False, jobs=1), ["test"])
     touching = [c for c in calls if c[1]]
     assert [c[0] for c in touching] == ["evaluate"] * 2  # one per seed
     assert all(n == 2 for _, _, n in touching)  # after both trials were recorded

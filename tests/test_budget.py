@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from bench.run.backbone import backbone_param_count, build_backbone
-from bench.run.budget import WIDTH_STEP, check_budget, check_tolerance, solve_width
+from bench.run.budget import WIDTH_STEP, solve_width
+from bench.run.config import check_budget, check_tolerance
 from layers import get_family, list_families
 
 SHAPES = [(8, 8, 1), (16, 16, 3), (25, 25, 1)]

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bench.data.loading import load_dataset
+from bench.data import load_dataset
 from bench.run.evaluation import restart_from
-from bench.run.graph_memory import release_graphs
-from bench.run.hypermodel import BudgetedHyperModel, TrainingSettings
+from bench.compat import release_tf_graphs as release_graphs
+from bench.run.config import BenchConfig
+from bench.run.hypermodel import BudgetedHyperModel
 
 pytestmark = pytest.mark.slow  # trains real models
 
@@ -34,7 +35,7 @@ def test_a_restarted_model_trains_bit_for_bit_like_a_fresh_one(family_name, digi
     seed 0's trained model give identical losses, accuracies and final variables; dropout
     (rate 0.3), shuffling and batch norm are all in play."""
     hypermodel = BudgetedHyperModel(family_name, digits.input_shape, digits.num_classes, 3000,
-                                    TrainingSettings(epochs=1, batch_size=256))
+                                    BenchConfig(epochs=1, batch_size=256))
     hp = kt.HyperParameters()
     hypermodel.build(hp)  # declares the defaults
     hp.values["dropout"] = 0.3
@@ -63,7 +64,7 @@ def test_a_restarted_model_trains_bit_for_bit_like_a_fresh_one(family_name, digi
 
 
 def test_restarting_from_another_architecture_is_refused(digits):
-    settings = TrainingSettings(epochs=1, batch_size=256)
+    settings = BenchConfig(epochs=1, batch_size=256)
     small = BudgetedHyperModel("conv", digits.input_shape, digits.num_classes, 3000, settings)
     large = BudgetedHyperModel("conv", digits.input_shape, digits.num_classes, 30000, settings)
     hp = kt.HyperParameters()
@@ -78,7 +79,7 @@ def test_a_model_kept_across_other_trials_still_restarts_bit_for_bit(digits):
     session, release traced graphs and build other models; restarting it afterwards still
     reproduces a fresh model exactly."""
     hypermodel = BudgetedHyperModel("sisws", digits.input_shape, digits.num_classes, 3000,
-                                    TrainingSettings(epochs=1, batch_size=256))
+                                    BenchConfig(epochs=1, batch_size=256))
     hp = kt.HyperParameters()
     hypermodel.build(hp)
     keras.backend.clear_session()

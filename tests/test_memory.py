@@ -5,7 +5,7 @@ psutil the moment trials.csv reaches 5 rows and the moment it reaches 40 rows. A
 model, a graph or a traced function per trial would show as steady growth between the two.
 The figures are printed (``pytest -s``) and written to ``rss.json`` in the test's tmp dir.
 
-Before bench.run.graph_memory, RSS grew by ~12 MiB per trial (882 MiB after trial 5, 1297 MiB
+Before bench.compat.release_tf_graphs, RSS grew by ~12 MiB per trial (882 MiB after trial 5, 1297 MiB
 after trial 40): every model's traced train graph stayed registered in TensorFlow.
 """
 
@@ -26,7 +26,7 @@ import psutil
 import pytest
 import tensorflow as tf
 
-from bench.run.graph_memory import CUSTOM_GRADIENT_PREFIX, release_graphs
+from bench.compat import CUSTOM_GRADIENT_PREFIX, gradient_registry, release_tf_graphs as release_graphs
 
 EARLY, LATE = 5, 40
 ARGS = ["bench", "--profile", "quick", "--families", "conv", "--budgets", "3000", "--max-trials", str(LATE),
@@ -48,8 +48,6 @@ def live_train_graphs() -> int:
 def test_release_graphs_frees_the_train_graph_of_a_discarded_model():
     """The unit behind the bounded RSS: after release_graphs(), no traced train graph of a
     discarded model survives and no custom-gradient registration is left."""
-    from tensorflow.python.framework import ops
-
     release_graphs()
     before = live_train_graphs()
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
@@ -59,7 +57,7 @@ def test_release_graphs_frees_the_train_graph_of_a_discarded_model():
     keras.backend.clear_session()
     release_graphs()
     assert live_train_graphs() == before
-    assert not [n for n in ops.gradient_registry._registry if str(n).startswith(CUSTOM_GRADIENT_PREFIX)]
+    assert not [n for n in gradient_registry() if str(n).startswith(CUSTOM_GRADIENT_PREFIX)]
 
 
 @pytest.mark.slow(seconds=200)  # 40 real trials in one process: the suite's longest test

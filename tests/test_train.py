@@ -29,7 +29,7 @@ from matplotlib.image import imread
 import layers
 from bench import visualize as viz
 from bench.train import command as train
-from bench.data.loading import load_dataset
+from bench.data import load_dataset
 from bench.train.tensorboard_images import TILE_SIDE, KernelImages
 from bench.train.archs import ARCHS, build_model, spatial_layer_names
 

@@ -109,3 +109,8 @@ def backbone_param_count(family: str, input_shape: Sequence[int], num_classes: i
         h, w = h // 2, w // 2
     features = last if head == "gap" else h * w * last
     return total + features * num_classes + num_classes
+
+
+def trainable_parameters(model: keras.Model) -> int:
+    """The number of trainable parameters of a built model: what a budget counts."""
+    return int(sum(math.prod(w.shape) for w in model.trainable_weights))

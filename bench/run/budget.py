@@ -35,28 +35,6 @@ class BudgetSolution:
     reason: str = ""
 
 
-def check_budget(budget) -> int:
-    """Returns the budget as a positive int, or raises ValueError naming it."""
-    try:
-        value = float(budget)
-    except (TypeError, ValueError):
-        raise ValueError(f"budget {budget!r} is not a number: give a positive integer parameter count.") from None
-    if not 0 < value < float("inf") or value != int(value):
-        raise ValueError(f"budget {budget!r} is not accepted: give a positive integer parameter count.")
-    return int(value)
-
-
-def check_tolerance(tolerance) -> float:
-    """Returns the tolerance if it is in (0, 1), else raises ValueError naming it."""
-    try:
-        value = float(tolerance)
-    except (TypeError, ValueError):
-        raise ValueError(f"tolerance {tolerance!r} is not a number: give a fraction in (0, 1), e.g. 0.05.") from None
-    if not 0 < value < 1:
-        raise ValueError(f"tolerance {tolerance!r} is not accepted: give a fraction in (0, 1), e.g. 0.05.")
-    return value
-
-
 def solve_width(family: str, input_shape: Sequence[int], num_classes: int, budget: int, *, tolerance: float = 0.05,
                 depth: int = 2, kernel_size: int = 3, head: str = "gap",
                 family_hp: Dict[str, Any] | None = None) -> BudgetSolution:
@@ -69,8 +47,6 @@ def solve_width(family: str, input_shape: Sequence[int], num_classes: int, budge
     Returns:
         A :class:`BudgetSolution`; infeasible ones say how close the nearest widths came.
     """
-    budget, tolerance = check_budget(budget), check_tolerance(tolerance)
-
     def count(step: int) -> int:
         return backbone_param_count(family, input_shape, num_classes, step * WIDTH_STEP, depth=depth,
                                     kernel_size=kernel_size, head=head, family_hp=family_hp)

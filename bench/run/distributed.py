@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Tuple
 
+from bench.compat import fast_chief_exit, oracle_lock, retry_queue
+
 ENV_KEYS = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT")
 ROLES = ("single", "chief", "worker")
 
@@ -103,50 +105,23 @@ def requeue_lost_trial(oracle, tuner_id: str) -> Optional[str]:
     Returns:
         The re-queued trial id, or None if the worker held none.
     """
-    from keras_tuner.src.engine.oracle import LOCKS
-
-    with LOCKS[oracle]:
+    with oracle_lock(oracle):
         oracle.tuner_ids.discard(tuner_id)
         trial = oracle.ongoing_trials.pop(tuner_id, None)
         if trial is None:
             return None
-        oracle._retry_queue.append(trial.trial_id)
+        retry_queue(oracle).append(trial.trial_id)
         oracle.save()
         return trial.trial_id
 
 
 def search_unfinished(oracle) -> bool:
     """Whether the oracle still has trials to hand out or waiting to be finished."""
-    from keras_tuner.src.engine.oracle import LOCKS
-
-    with LOCKS[oracle]:
-        if oracle._retry_queue or oracle.ongoing_trials:
+    with oracle_lock(oracle):
+        if retry_queue(oracle) or oracle.ongoing_trials:
             return True
         max_trials = getattr(oracle, "max_trials", None)
         return bool(max_trials) and len(oracle.trials) < max_trials
-
-
-CHIEF_EXIT_POLL_S = 0.5
-
-
-class _ShortSleeps:
-    """Stands in for the ``time`` module inside keras-tuner's chief: once the search is over,
-    keras-tuner checks every 20 s whether the workers have left, which idled the chief up to
-    20 s at the end of every search (minutes over a run of many short searches)."""
-
-    def __getattr__(self, name):
-        return getattr(time, name)
-
-    @staticmethod
-    def sleep(seconds: float) -> None:
-        time.sleep(min(seconds, CHIEF_EXIT_POLL_S))
-
-
-def poll_chief_exit_faster() -> None:
-    """Makes keras-tuner's chief notice within CHIEF_EXIT_POLL_S that its workers left."""
-    from keras_tuner.src.distribute import oracle_chief
-
-    oracle_chief.time = _ShortSleeps()
 
 
 def serve_search(search: Callable[[], None], oracle, *, record: Callable[[], None],
@@ -158,7 +133,6 @@ def serve_search(search: Callable[[], None], oracle, *, record: Callable[[], Non
         RuntimeError: if every local worker died before the search finished.
     """
     failure: List[BaseException] = []
-    poll_chief_exit_faster()
 
     def target():
         try:
@@ -166,7 +140,16 @@ def serve_search(search: Callable[[], None], oracle, *, record: Callable[[], Non
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             failure.append(exc)
 
-    thread = threading.Thread(target=target, name="wsbench-oracle", daemon=True)
+    with fast_chief_exit():
+        _watch(threading.Thread(target=target, name="wsbench-oracle", daemon=True), oracle, record, workers, poll_s)
+    if failure:
+        raise failure[0]
+    record()
+
+
+def _watch(thread: threading.Thread, oracle, record: Callable[[], None], workers: Sequence["LocalWorker"],
+           poll_s: float) -> None:
+    """Runs the chief's search ``thread`` to its end, recording trials and re-queuing lost ones."""
     thread.start()
     lost = set()
     while thread.is_alive():
@@ -185,9 +168,6 @@ def serve_search(search: Callable[[], None], oracle, *, record: Callable[[], Non
             codes = {w.id: w.process.returncode for w in workers}
             raise RuntimeError(f"every worker exited before the search finished (exit codes {codes}); "
                                f"rerun the same command to resume.")
-    if failure:
-        raise failure[0]
-    record()
 
 
 @dataclass

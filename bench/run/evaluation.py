@@ -8,9 +8,8 @@ import time
 from typing import Any, Callable, Dict
 
 import keras
-import pandas as pd
 
-from bench.run.graph_memory import release_graphs
+from bench.compat import release_tf_graphs
 from bench.run.hypermodel import BudgetedHyperModel
 from bench.store import RunDir
 from bench.run.tuning import best_trial
@@ -68,7 +67,7 @@ def run_final(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperMod
     # restarts from each seed's fresh weights.
     model = hypermodel.trained_model(hp)
     keras.backend.clear_session()
-    release_graphs()
+    release_tf_graphs()
     for i in range(seeds):
         seed = base_seed + i
         if (context["family"], int(context["budget"]), str(seed)) in done:
@@ -93,19 +92,3 @@ def run_final(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperMod
                    test_loss=float(test_loss), epochs=int(metrics["epochs"]), train_s=train_s)
         for written in run.append("final", [row]):
             report(written)
-
-
-def accuracy_table(final: pd.DataFrame) -> pd.DataFrame:
-    """Family × budget table of 'mean ± std (n=…, … params)' or the cell's status."""
-    cells = {}
-    for (family, budget), group in final.groupby(["family", "budget"], sort=False):
-        done = group[group["status"] == "completed"]
-        if done.empty:
-            cells[(family, budget)] = str(group["status"].iloc[0])
-            continue
-        acc = done["test_accuracy"].astype(float)
-        std = acc.std(ddof=1) if len(acc) > 1 else float("nan")
-        cells[(family, budget)] = f"{acc.mean():.3f} ± {std:.3f} (n={len(acc)}, {int(done['params'].iloc[0]):,} p)"
-    table = pd.Series(cells).unstack()
-    table.index.name, table.columns.name = "family", "budget"
-    return table

@@ -11,31 +11,19 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple
 
 import keras
 import keras_tuner as kt
 import numpy as np
 
-from bench.run.backbone import build_backbone
+from bench.run.backbone import build_backbone, trainable_parameters
 from bench.run.budget import solve_width
+from bench.run.config import BenchConfig
 from bench.run.search_space import shared_hyperparameters
 from layers import get_family
 
 INFEASIBLE_PREFIX = "infeasible: "
-
-
-@dataclass(frozen=True)
-class TrainingSettings:
-    """How every model is trained; the same for every family (recorded in run.json)."""
-
-    epochs: int = 20
-    batch_size: int = 64
-    patience: int = 3
-    depth: int = 2
-    head: str = "gap"
-    tolerance: float = 0.05
 
 
 class BudgetedHyperModel(kt.HyperModel):
@@ -46,11 +34,11 @@ class BudgetedHyperModel(kt.HyperModel):
         input_shape: (H, W, C) of the images.
         num_classes: number of classes.
         budget: target trainable parameter count.
-        settings: the training settings shared by all families.
+        settings: the run's configuration; how every family is trained comes from it.
     """
 
     def __init__(self, family: str, input_shape: Tuple[int, int, int], num_classes: int, budget: int,
-                 settings: TrainingSettings):
+                 settings: BenchConfig):
         super().__init__(name=f"{family}_{budget}")
         self.family = family
         self.input_shape = tuple(int(v) for v in input_shape)
@@ -65,12 +53,17 @@ class BudgetedHyperModel(kt.HyperModel):
         """(shared values, family keyword arguments) for ``hp``, declaring them as needed."""
         return shared_hyperparameters(hp), get_family(self.family).hyperparameters(hp)
 
+    def solve(self, hp: kt.HyperParameters):
+        """The width solution for ``hp``'s choices (see :func:`bench.run.budget.solve_width`)."""
+        shared, family_hp = self.choices(hp)
+        s = self.settings
+        return solve_width(self.family, self.input_shape, self.num_classes, self.budget, tolerance=s.tolerance,
+                           depth=s.depth, kernel_size=shared["kernel_size"], head=s.head, family_hp=family_hp)
+
     def build(self, hp: kt.HyperParameters) -> keras.Model:
         shared, family_hp = self.choices(hp)
         s = self.settings
-        solution = solve_width(self.family, self.input_shape, self.num_classes, self.budget,
-                               tolerance=s.tolerance, depth=s.depth, kernel_size=shared["kernel_size"],
-                               head=s.head, family_hp=family_hp)
+        solution = self.solve(hp)
         if not solution.feasible:
             # FailedTrialError ends this trial only; the search goes on.
             raise kt.errors.FailedTrialError(INFEASIBLE_PREFIX + solution.reason)
@@ -79,7 +72,6 @@ class BudgetedHyperModel(kt.HyperModel):
                                family_hp=family_hp)
         model.compile(optimizer=keras.optimizers.Adam(shared["learning_rate"]),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        model.wsbench_width = solution.width
         return model
 
     def fit(self, hp, model, x, y, validation_data=None, callbacks=None, **kwargs):
@@ -104,8 +96,8 @@ class BudgetedHyperModel(kt.HyperModel):
         return {
             "val_accuracy": float(history.history["val_accuracy"][best]),
             "val_loss": float(losses[best]),
-            "params": float(sum(int(np.prod(w.shape)) for w in model.trainable_weights)),
-            "width": float(getattr(model, "wsbench_width", 0)),
+            "params": float(trainable_parameters(model)),
+            "width": float(self.solve(hp).width),
             "epochs": float(len(losses)),
             "wall_s": float(wall),
         }

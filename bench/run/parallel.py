@@ -59,7 +59,7 @@ def _worker(config, tasks, events, parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
-        from bench.run.runner import open_cells
+        from bench.run.cells import open_cells
 
         run_cell = open_cells(config)
         while (task := tasks.get()) is not None:

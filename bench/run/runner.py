@@ -8,143 +8,17 @@ throughput rows are never redone or duplicated.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
-import json
-import os
-import sys
-import tempfile
-import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import List, Optional
 
+from bench.run.cells import cell_runner, infeasible_cells
+from bench.run.config import BenchConfig
 from bench.run.distributed import Role, free_port_block, launch_local_workers, stop_workers
 from bench.run.evaluation import run_final
-from bench.run.budget import check_budget, check_tolerance
-from bench.run.hypermodel import BudgetedHyperModel, TrainingSettings
-from bench.store import ResultsError, RunDir, check_run_name, check_writable
-from bench.run.search_space import cell_infeasibility
-from bench.run.tuning import check_tuner, run_search
-
-
-@dataclass
-class BenchConfig:
-    """Everything that defines a run; stored in run.json and compared on resume."""
-
-    dataset: str = "digits"
-    families: Tuple[str, ...] = ()
-    budgets: Tuple[int, ...] = (3000, 10000, 30000)
-    tuner: str = "random"
-    max_trials: int = 4
-    epochs: int = 15
-    seeds: int = 3
-    tolerance: float = 0.05
-    batch_size: int = 64
-    patience: int = 3
-    seed: int = 0
-    val_fraction: float = 0.15
-    depth: int = 2
-    head: str = "gap"
-    profile: str = "default"
-    run_name: str = ""
-    results_dir: str = "results"
-    throughput: bool = True
-    throughput_batch: int = 128
-    throughput_repeats: int = 5
-    jobs: int = 1
-
-    # Settings that may differ between a run and its resumption.
-    RESUMABLE_DIFFERENCES = ("results_dir", "jobs")
-
-    def comparable(self) -> Dict[str, Any]:
-        data = dataclasses.asdict(self)
-        for key in self.RESUMABLE_DIFFERENCES:
-            data.pop(key)
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
-
-
-def positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name}={value!r} is not accepted: give a positive integer.")
-    return value
-
-
-def validate(config: BenchConfig) -> BenchConfig:
-    """Checks every setting; raises ValueError naming the bad value and what is accepted."""
-    from layers import get_family, list_families
-
-    families = list_families() if config.families in ((), ("all",), "all") else list(config.families)
-    if not families:
-        raise ValueError("no family given: name at least one of " + ", ".join(list_families()) + " (or 'all').")
-    for name in families:
-        get_family(name)
-    if len(set(families)) != len(families):
-        raise ValueError(f"families {families} name a family twice: give each once.")
-    budgets = [check_budget(b) for b in config.budgets]
-    if not budgets:
-        raise ValueError("no budget given: give at least one positive parameter count.")
-    check_tuner(config.tuner)
-    for name in ("max_trials", "epochs", "seeds", "batch_size", "patience", "depth", "throughput_batch",
-                 "throughput_repeats", "jobs"):
-        positive_int(getattr(config, name), name)
-    check_tolerance(config.tolerance)
-    if not 0 < config.val_fraction < 1:
-        raise ValueError(f"val_fraction={config.val_fraction!r} is not accepted: give a fraction in (0, 1).")
-    run_name = check_run_name(config.run_name or f"{config.profile}-{Path(config.dataset).stem}")
-    return dataclasses.replace(config, families=tuple(families), budgets=tuple(budgets), run_name=run_name)
-
-
-def infeasible_cells(config: BenchConfig, input_shape, num_classes) -> Dict[Tuple[str, int], str]:
-    """(family, budget) → why no configuration of the family can meet the budget, for the
-    cells where none can (see :func:`bench.run.search_space.cell_infeasibility`)."""
-    out = {}
-    for family in config.families:
-        for budget in config.budgets:
-            reason = cell_infeasibility(family, input_shape, num_classes, budget, tolerance=config.tolerance,
-                                        depth=config.depth, head=config.head)
-            if reason is not None:
-                out[(family, budget)] = reason
-    return out
-
-
-class Progress:
-    """One line per finished trial and an overall bar with an ETA."""
-
-    def __init__(self, total: Optional[int], stream=None):
-        # sys.stdout is looked up now, not when the module was imported (it may have been replaced since).
-        self.total, self.done, self.start = total, 0, time.perf_counter()
-        self.stream = stream if stream is not None else sys.stdout
-
-    def trial(self, row: Dict[str, Any], max_trials: Optional[int]) -> None:
-        self.done += 1
-        acc = f"val_acc {row['val_accuracy']:.3f}" if row["status"] == "completed" else row["status"]
-        params = f"{int(row['params']):,} params" if row.get("params") is not None else row.get("reason", "")
-        wall = row.get("wall_s")
-        wall = f"{wall:.1f} s" if isinstance(wall, (int, float)) and wall == wall else "-"
-        of = f"/{max_trials}" if max_trials else ""
-        print(f"  [{row['family']} | budget {int(row['budget']):,}] trial {row['trial_index']}{of}  "
-              f"{params}  {acc}  {wall}", file=self.stream)
-        self.bar()
-
-    def bar(self) -> None:
-        if not self.total:
-            return
-        frac = min(self.done / self.total, 1.0)
-        elapsed = time.perf_counter() - self.start
-        eta = elapsed / frac - elapsed if frac > 0 else float("nan")
-        filled = int(frac * 30)
-        print(f"  [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} trials  "
-              f"elapsed {elapsed:.0f} s  ETA {eta:.0f} s", file=self.stream, flush=True)
-
-    def final(self, row: Dict[str, Any]) -> None:
-        if row["status"] != "completed":
-            print(f"  [{row['family']} | budget {int(row['budget']):,}] {row['status']}: {row['reason']}",
-                  file=self.stream, flush=True)
-            return
-        print(f"  [{row['family']} | budget {int(row['budget']):,}] seed {row['seed']}: "
-              f"test_acc {row['test_accuracy']:.3f}  ({row['params']:,} params, {row['train_s']:.1f} s)",
-              file=self.stream, flush=True)
+from bench.run.progress import Progress
+from bench.run.tuners import get_tuner
+from bench.store import ResultsError, RunDir, check_writable
 
 
 def check_same_config(run: RunDir, config: BenchConfig) -> None:
@@ -169,9 +43,9 @@ def check_inputs(config: BenchConfig):
     Raises:
         ValueError: naming the bad value, including a budget that no family can meet.
     """
-    from bench.data.loading import DatasetError, load_dataset
+    from bench.data import DatasetError, load_dataset
 
-    config = validate(config)
+    config = config.validated()
     try:
         dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed)
     except DatasetError as exc:
@@ -227,69 +101,6 @@ def join_run(run: RunDir, config: BenchConfig) -> None:
     run.path.mkdir(parents=True, exist_ok=True)
 
 
-def infeasible_rows(context: Dict[str, Any], reason: str) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    """The trials.csv and final.csv rows of a cell that no configuration can meet."""
-    reason = f"no configuration meets the budget: {reason}"
-    trial = dict(context, trial_index=0, trial_id="cell", status="infeasible", reason=reason, hp="", width=None,
-                 params=None, val_accuracy=None, val_loss=None, epochs=None, wall_s=None)
-    final = dict(context, seed="", status="infeasible", reason=reason, best_hp="", width=None, params=None,
-                 test_accuracy=None, test_loss=None, epochs=None, train_s=None)
-    return trial, final
-
-
-def training_settings(config: BenchConfig) -> TrainingSettings:
-    return TrainingSettings(epochs=config.epochs, batch_size=config.batch_size, patience=config.patience,
-                            depth=config.depth, head=config.head, tolerance=config.tolerance)
-
-
-def cell_runner(config: BenchConfig, dataset, run: RunDir, infeasible: Dict[Tuple[str, int], str], *,
-                role: Role = Role(), workers=()):
-    """A function ``run_cell(family, budget, index, *, on_trial, on_final)`` that runs (or
-    resumes) one family × budget cell of this run: its search and, unless distributed, its
-    final evaluation. Returns (context, hypermodel, tuner), or None for a cell in
-    ``infeasible``, which is recorded as such without building a model.
-
-    The test split is only handed to the final evaluation, never to the search.
-    """
-    settings = training_settings(config)
-    search_data = {"x_train": dataset.x_train, "y_train": dataset.y_train, "x_val": dataset.x_val,
-                   "y_val": dataset.y_val}
-
-    def run_cell(family: str, budget: int, index: int, *, on_trial, on_final):
-        context = {"run_id": config.run_name, "dataset": config.dataset, "family": family, "budget": budget}
-        if (family, budget) in infeasible:
-            if role.kind != "worker":
-                trial, final = infeasible_rows(context, infeasible[(family, budget)])
-                run.append("trials", [trial])
-                for row in run.append("final", [final]):
-                    on_final(row)
-            return None
-        hypermodel = BudgetedHyperModel(family, dataset.input_shape, dataset.num_classes, budget, settings)
-        tuner = run_search(run, context, hypermodel, search_data, tuner_kind=config.tuner, max_trials=config.max_trials,
-                           epochs=config.epochs, batch_size=config.batch_size, seed=config.seed, report=on_trial,
-                           role=role, search_index=index, workers=workers)
-        if not role.distributed:
-            # Single process: evaluate each cell as soon as its search ends.
-            run_final(run, context, hypermodel, tuner, dataset, seeds=config.seeds, base_seed=config.seed,
-                      report=on_final)
-        return context, hypermodel, tuner
-
-    return run_cell
-
-
-def open_cells(config: BenchConfig):
-    """The cell runner of a run that :func:`check_inputs` and :func:`open_run` have already validated and opened;
-    used by ``--jobs`` worker processes, which write nothing but rows."""
-    import tensorflow as tf
-
-    from bench.data.loading import load_dataset
-
-    tf.config.experimental.enable_op_determinism()
-    dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed)
-    infeasible = infeasible_cells(config, dataset.input_shape, dataset.num_classes)
-    return cell_runner(config, dataset, RunDir(Path(config.results_dir) / config.run_name), infeasible)
-
-
 def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), local_workers: int = 0,
               worker_argv: Optional[List[str]] = None) -> RunDir:
     """Runs (or resumes) a whole benchmark and returns its run directory.
@@ -334,7 +145,7 @@ def _run_cells(config: BenchConfig, dataset, infeasible, run: RunDir, role: Role
         role = Role("chief", "127.0.0.1", free_port_block(len(cells)))
         workers = launch_local_workers(local_workers, worker_argv or [], role.host, role.base_port)
     feasible = len(cells) - len(infeasible)
-    total = feasible * config.max_trials if config.tuner != "hyperband" else None
+    total = feasible * config.max_trials if get_tuner(config.tuner).counts_trials else None
     progress = Progress(total)
     trials = run.read("trials")
     progress.done = int((trials["trial_id"] != "cell").sum())

@@ -22,6 +22,7 @@ import psutil
 
 import layers
 from bench.environment import device
+from bench.run.backbone import trainable_parameters
 from bench.store import ResultsError, RunDir
 
 # Arguments that the families' ``macs`` take positionally; the rest of a layer's config is
@@ -132,11 +133,6 @@ class _PeakRSS:
         return self.peak / 2**20
 
 
-def trainable_params(model: keras.Model) -> int:
-    """Number of trainable parameters (the budgeted quantity)."""
-    return int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
-
-
 def _check_positive_int(value, name: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name}={value!r} is not accepted: give an int >= {minimum}.")
@@ -215,7 +211,7 @@ def measure_model(model: keras.Model, input_shape: Sequence[int], num_classes: i
             samples["infer_img_s"].append(steps * batch / _timed(infer_step, steps))
             samples["latency_ms_b1"].append(1000.0 * _timed(latency_step, latency_calls) / latency_calls)
 
-    result = {"params": trainable_params(model), "macs_per_image": model_macs(model), "batch": batch}
+    result = {"params": trainable_parameters(model), "macs_per_image": model_macs(model), "batch": batch}
     for key, values in samples.items():
         result[key] = float(np.median(values))
         result[f"{key}_min"] = float(np.min(values))

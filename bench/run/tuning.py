@@ -1,4 +1,4 @@
-"""The search stage: one keras-tuner project per dataset × family × budget.
+"""The search stage: one keras-tuner project per family × budget.
 
 Every family gets the same tuner, trial count, epochs, early stopping and oracle seed.
 Projects live under ``results/<run>/tuner/`` with ``overwrite=False`` so rerunning the
@@ -17,29 +17,16 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import keras
 import keras_tuner as kt
 import numpy as np
-from keras_tuner.src import config as keras_tuner_config
 
+from bench.compat import quiet_failed_trials, release_tf_graphs
 from bench.run.distributed import Role, keras_tuner_role, serve_search
-from bench.run.graph_memory import release_graphs
 from bench.run.hypermodel import INFEASIBLE_PREFIX, BudgetedHyperModel
+from bench.run.tuners import get_tuner
 from bench.store import RunDir
 
-# keras-tuner prints the traceback of every failed trial to stderr by default. Here an
-# infeasible budget is an expected outcome, the reason is in the progress line and in
-# trials.csv, and the full traceback stays in the trial's trial.json.
-keras_tuner_config.DEBUG = False
-
-TUNERS = ("random", "bayesian", "hyperband")
 OBJECTIVE = kt.Objective("val_accuracy", direction="max")
-_TUNER_CLASSES = {"random": kt.RandomSearch, "bayesian": kt.BayesianOptimization, "hyperband": kt.Hyperband}
 _FINISHED = (kt.engine.trial.TrialStatus.COMPLETED, kt.engine.trial.TrialStatus.FAILED,
              kt.engine.trial.TrialStatus.INVALID)
-
-
-def check_tuner(name: str) -> str:
-    if name not in TUNERS:
-        raise ValueError(f"tuner {name!r} is not accepted: use one of {list(TUNERS)}.")
-    return name
 
 
 def project_name(family: str, budget: int) -> str:
@@ -98,20 +85,24 @@ def make_tuner(kind: str, hypermodel: BudgetedHyperModel, directory: Path, proje
                epochs: int, seed: int, on_rows: Optional[Callable[[Any], None]]):
     """Builds a keras-tuner of ``kind`` whose trials report to ``on_rows(tuner)`` as they end
     (``None`` on distributed workers: the chief records what its oracle holds)."""
-    base = _TUNER_CLASSES[check_tuner(kind)]
+    tuner_kind = get_tuner(kind)
+    quiet_failed_trials()
 
-    class RecordingTuner(base):
+    class RecordingTuner(tuner_kind.keras_tuner_class):
         """Seeds every trial's training and records each finished trial."""
+
+        #: trial id → wall time of the trial (the class is made for one search, so these are its own).
+        walls: Dict[str, float] = {}
+        started: Dict[str, float] = {}
 
         def on_trial_begin(self, trial):
             super().on_trial_begin(trial)
-            release_graphs()  # the previous trial's train graph would otherwise stay in memory
-            self._wsbench_started = time.perf_counter()
+            release_tf_graphs()  # the previous trial's train graph would otherwise stay in memory
+            self.started[trial.trial_id] = time.perf_counter()
             keras.utils.set_random_seed(trial_seed(seed, trial.trial_id) % (2**31))
 
         def on_trial_end(self, trial):
-            self._wsbench_walls[trial.trial_id] = time.perf_counter() - getattr(self, "_wsbench_started",
-                                                                                time.perf_counter())
+            self.walls[trial.trial_id] = time.perf_counter() - self.started.get(trial.trial_id, time.perf_counter())
             super().on_trial_end(trial)
             if on_rows is not None:
                 on_rows(self)
@@ -123,12 +114,7 @@ def make_tuner(kind: str, hypermodel: BudgetedHyperModel, directory: Path, proje
                   project_name=project, overwrite=False,
                   # Infeasible choices are failed trials; they must not stop the search.
                   max_consecutive_failed_trials=10**6)
-    if kind == "hyperband":
-        tuner = RecordingTuner(max_epochs=epochs, factor=3, hyperband_iterations=1, **common)
-    else:
-        tuner = RecordingTuner(max_trials=max_trials, **common)
-    tuner._wsbench_walls = {}
-    return tuner
+    return RecordingTuner(**tuner_kind.arguments(max_trials=max_trials, epochs=epochs), **common)
 
 
 def best_trial(tuner):
@@ -161,7 +147,7 @@ def run_search(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperMo
         The tuner, searched.
     """
     def record(tuner) -> None:
-        for row in run.append("trials", trial_rows(tuner.oracle, context, tuner._wsbench_walls)):
+        for row in run.append("trials", trial_rows(tuner.oracle, context, tuner.walls)):
             report(row)
 
     fit_args = (data["x_train"], data["y_train"])

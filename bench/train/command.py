@@ -184,7 +184,7 @@ def _prepare(args, settings: Dict[str, Any]):
     """Loads the data and builds the compiled model; every bad input raises ValueError."""
     import keras
 
-    from bench.data.loading import load_dataset
+    from bench.data import load_dataset
     from bench.train.archs import build_model
     from layers import get_family
 

@@ -1,0 +1,114 @@
+"""Every use of a private keras-tuner or TensorFlow internal, in one place.
+
+Each function names the version it was checked on and the public path, where one exists.
+``tests/test_compat.py`` fails loudly, naming the internal, when an upgrade moves one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from typing import Iterator, List
+
+#: Versions every internal below was checked on.
+CHECKED_ON = {"keras_tuner": "1.4.8", "tensorflow": "2.21.0"}
+
+# -- keras-tuner ----------------------------------------------------------------------------------
+
+
+def quiet_failed_trials() -> None:
+    """Stops keras-tuner printing the traceback of every failed trial to stderr.
+
+    An infeasible configuration is an expected outcome here: the reason goes to the
+    progress line and trials.csv, and the traceback stays in the trial's trial.json.
+    Internal: ``keras_tuner.src.config.DEBUG`` (checked on 1.4.8). Public path: none.
+    """
+    from keras_tuner.src import config
+
+    config.DEBUG = False
+
+
+def oracle_lock(oracle):
+    """The lock keras-tuner's oracle methods hold (``keras_tuner.src.engine.oracle.LOCKS``,
+    checked on 1.4.8). Public path: none; hold it to change the oracle's state safely."""
+    from keras_tuner.src.engine.oracle import LOCKS
+
+    return LOCKS[oracle]
+
+
+def retry_queue(oracle) -> List[str]:
+    """The oracle's queue of trial ids to run again (``Oracle._retry_queue``, checked on
+    1.4.8). Public path: none; keras-tuner fills it only when a reloaded oracle finds
+    trials that were running. Change it holding :func:`oracle_lock`."""
+    return oracle._retry_queue
+
+
+#: How often the chief checks whether its workers have left once a search is over.
+CHIEF_EXIT_POLL_S = 0.5
+
+
+class _ShortSleeps:
+    """Stands in for the ``time`` module inside keras-tuner's chief with sleeps of at most
+    :data:`CHIEF_EXIT_POLL_S`."""
+
+    def __getattr__(self, name):
+        return getattr(time, name)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        time.sleep(min(seconds, CHIEF_EXIT_POLL_S))
+
+
+@contextlib.contextmanager
+def fast_chief_exit() -> Iterator[None]:
+    """While the block runs, keras-tuner's chief notices within :data:`CHIEF_EXIT_POLL_S` that
+    its workers left (it polls every 20 s, idling up to 20 s at the end of every search).
+
+    Internal: the ``time`` module global of ``keras_tuner.src.distribute.oracle_chief``
+    (checked on 1.4.8), restored afterwards. Public path: none.
+    """
+    from keras_tuner.src.distribute import oracle_chief
+
+    saved = oracle_chief.time
+    oracle_chief.time = _ShortSleeps()
+    try:
+        yield
+    finally:
+        oracle_chief.time = saved
+
+
+# -- TensorFlow -----------------------------------------------------------------------------------
+
+#: Names tf.custom_gradient gives its registrations ("CustomGradient-<uid>").
+CUSTOM_GRADIENT_PREFIX = "CustomGradient-"
+
+
+def gradient_registry() -> dict:
+    """TensorFlow's process-global gradient registry (``ops.gradient_registry._registry``,
+    checked on 2.21.0). Public path: none."""
+    from tensorflow.python.framework import ops
+
+    return ops.gradient_registry._registry
+
+
+def release_tf_graphs() -> int:
+    """Frees the TensorFlow graphs of models that are gone; returns the registrations dropped.
+
+    Keras 3's TensorFlow optimizer sums gradients across replicas through ``tf.distribute``'s
+    ``all_reduce``, a ``tf.custom_gradient``. Traced in graph mode (inside every model's
+    train function), it registers its gradient function in TensorFlow's global gradient
+    registry under a fresh name, and that function's closure holds the whole traced train
+    graph. Nothing unregisters it, so each trained model leaked its graph (~10 MiB per trial
+    on digits); ``keras.backend.clear_session()`` does not reach the registry.
+
+    Call it between models, never while one is being traced: a registration is only looked
+    up while its own graph's gradients are being built.
+    """
+    import gc
+
+    registry = gradient_registry()
+    names = [n for n in registry if isinstance(n, str) and n.startswith(CUSTOM_GRADIENT_PREFIX)]
+    for name in names:
+        del registry[name]
+    gc.collect()
+    return len(names)

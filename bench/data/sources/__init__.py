@@ -1,0 +1,1 @@
+"""The built-in datasets, one module each; every module here registers itself when imported."""

@@ -1,0 +1,143 @@
+"""``wsbench bench``: its flags, the configuration they give, and the printed result."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Dict, List
+
+from bench.run.config import PROFILES, BenchConfig, positive_int, profile
+
+#: Flags that replace the profile's setting of the same name when given.
+OVERRIDES = ("dataset", "tuner", "max_trials", "epochs", "seeds", "tolerance", "batch_size", "seed", "run_name",
+             "results_dir", "jobs")
+
+
+def add_parser(sub) -> None:
+    """Declares ``wsbench bench`` and its flags; choices and help come from the registries."""
+    from bench.data import dataset_names
+    from bench.run.tuners import TUNERS
+
+    default = PROFILES["default"]
+    p = sub.add_parser("bench", help="tune every family under equal parameter budgets and evaluate it")
+    p.add_argument("--profile", default="default",
+                   help=f"settings preset, {' or '.join(PROFILES)}; every other flag replaces one of its settings "
+                        f"(default: default)")
+    p.add_argument("--dataset", help=f"{', '.join(dataset_names())}, or a path to an .npz "
+                                     f"(see `wsbench datasets`; default: {default.dataset})")
+    p.add_argument("--families", help="comma-separated family names, or 'all' (see `wsbench families`)")
+    p.add_argument("--budgets", help="comma-separated trainable-parameter budgets, e.g. 5000,20000")
+    p.add_argument("--tuner", help=f"{', '.join(TUNERS.names())} (see `wsbench tuners`; default: {default.tuner})")
+    p.add_argument("--max-trials", type=int)
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--seeds", type=int, help="seeds of the final evaluation")
+    p.add_argument("--tolerance", type=float, help=f"budget tolerance as a fraction (default {default.tolerance})")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--seed", type=int, help="seed of the split, the tuner and the trials (default 0)")
+    p.add_argument("--run-name", help="results/<run-name>/ (default: <profile>-<dataset>)")
+    p.add_argument("--results-dir", help="where runs are kept (default: results)")
+    p.add_argument("--no-throughput", action="store_true", help="skip the throughput stage")
+    p.add_argument("--jobs", type=int, help="family × budget cells run side by side in this many local processes "
+                                            "(default: the profile's; results are the same for any value)")
+    g = p.add_argument_group("distributed tuning (keras-tuner chief/worker over gRPC)")
+    g.add_argument("--workers", type=int, help="start this many local worker processes over loopback")
+    g.add_argument("--role", choices=["chief", "worker"], help="this process's role when running across machines")
+    g.add_argument("--oracle", help="HOST:PORT of the chief; search i of the run uses PORT+i")
+    g.add_argument("--worker-id", help="a unique id of this worker (workers only)")
+
+
+def split_list(text: str, flag: str) -> tuple:
+    """'a,b' → ('a', 'b'); refuses empty items."""
+    parts = tuple(p.strip() for p in str(text).split(","))
+    if any(not p for p in parts):
+        raise ValueError(f"{flag} {text!r} is not accepted: give comma-separated values, e.g. 5000,20000.")
+    return parts
+
+
+def bench_config(args) -> BenchConfig:
+    """The profile the flags name, with every setting a flag gives replaced (not yet validated)."""
+    changes: Dict[str, Any] = {name: getattr(args, name) for name in OVERRIDES if getattr(args, name) is not None}
+    if args.families is not None:
+        changes["families"] = () if args.families == "all" else split_list(args.families, "--families")
+    if args.budgets is not None:
+        changes["budgets"] = split_list(args.budgets, "--budgets")  # BenchConfig.validated checks each
+    if args.no_throughput:
+        changes["throughput"] = False
+    if args.jobs is None and (args.workers or args.role):
+        changes["jobs"] = 1  # distributed tuning spreads the trials itself
+    return dataclasses.replace(profile(args.profile), profile=args.profile, **changes)
+
+
+def bench_role(args):
+    """The distributed role the flags ask for, checked for consistency."""
+    from bench.run.distributed import Role, parse_oracle
+
+    if args.jobs is not None and args.jobs > 1 and (args.workers is not None or args.role):
+        raise ValueError(f"--jobs {args.jobs} runs whole cells side by side on this machine: do not combine it with "
+                       f"distributed tuning (--workers or --role); use one or the other.")
+    if args.workers is not None:
+        positive_int(args.workers, "workers")
+        if args.role or args.oracle:
+            raise ValueError("--workers starts local workers itself: do not combine it with --role or --oracle.")
+        return Role()
+    if args.role is None:
+        if args.oracle or args.worker_id:
+            raise ValueError("--oracle and --worker-id need --role chief or --role worker.")
+        return Role()
+    if not args.oracle:
+        raise ValueError(f"--role {args.role} needs --oracle HOST:PORT (the chief's address).")
+    host, port = parse_oracle(args.oracle)
+    if args.role == "worker":
+        if not args.worker_id or "chief" in args.worker_id:
+            raise ValueError(f"--worker-id {args.worker_id!r} is not accepted: give each worker a unique id "
+                           f"not containing 'chief'.")
+        return Role("worker", host, port, args.worker_id)
+    return Role("chief", host, port)
+
+
+def worker_argv(argv):
+    """The bench arguments a local worker gets: the chief's, without --workers."""
+    out, skip = [], False
+    for token in argv:
+        if skip:
+            skip = False
+            continue
+        if token == "--workers":
+            skip = True
+            continue
+        if token.startswith("--workers="):
+            continue
+        out.append(token)
+    return out
+
+
+def worker_argv(argv: List[str]) -> List[str]:
+    """The bench arguments a local worker gets: the chief's, without --workers."""
+    out, skip = [], False
+    for token in argv:
+        if skip:
+            skip = False
+            continue
+        if token == "--workers":
+            skip = True
+            continue
+        if not token.startswith("--workers="):
+            out.append(token)
+    return out
+
+
+def run(args) -> int:
+    """Runs ``wsbench bench``; returns the exit code."""
+    from bench.report.formatting import accuracy_table
+    from bench.run.runner import run_bench
+
+    role = bench_role(args)
+    run_dir = run_bench(bench_config(args), ["wsbench"] + list(args.argv), role=role,
+                        local_workers=args.workers or 0, worker_argv=worker_argv(args.argv))
+    if role.kind == "worker":
+        print(f"wsbench: worker {role.worker_id} finished its searches")
+        return 0
+    print("\nTest accuracy (mean ± std over seeds, n, actual trainable parameters):")
+    print(accuracy_table(run_dir.read("final")).to_string())
+    print(f"\nwrote {run_dir.path}/: run.json trials.csv final.csv"
+          + (" throughput.csv" if run_dir.has("throughput") else "") + " models/ tuner/")
+    return 0

@@ -1,0 +1,135 @@
+"""The one configuration of a run, its validation, and the named profiles.
+
+:class:`BenchConfig` holds every setting of a run; its defaults *are* the ``default``
+profile, and every other profile is an instance of it. The command line starts from a
+profile and replaces what its flags give; :meth:`BenchConfig.validated` then checks every
+setting once and resolves it (family names, integer budgets, the run name), and only that
+validated config flows downstream. run.json stores it; a resume must match it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Dict, Tuple
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """Everything that defines a run; stored in run.json and compared on resume.
+
+    The defaults are the ``default`` profile: every family on digits at three budgets, the same
+    3 random-search trials of up to 8 epochs for each, 3 final seeds, two cells at a time.
+    """
+
+    profile: str = "default"
+    dataset: str = "digits"
+    families: Tuple[str, ...] = ()  # () or ('all',): every registered family
+    budgets: Tuple[Any, ...] = (3000, 10000, 30000)
+    tuner: str = "random"
+    max_trials: int = 3
+    epochs: int = 8
+    batch_size: int = 128
+    patience: int = 3
+    seeds: int = 3
+    tolerance: float = 0.05
+    seed: int = 0
+    val_fraction: float = 0.15
+    depth: int = 2
+    head: str = "gap"
+    run_name: str = ""
+    results_dir: str = "results"
+    throughput: bool = True
+    throughput_batch: int = 128
+    throughput_repeats: int = 5
+    jobs: int = 2
+
+    #: Settings that may differ between a run and its resumption (they change no number).
+    RESUMABLE_DIFFERENCES = ("results_dir", "jobs")
+
+    def comparable(self) -> Dict[str, Any]:
+        """The settings a resume must match, as stored in run.json."""
+        data = dataclasses.asdict(self)
+        for key in self.RESUMABLE_DIFFERENCES:
+            data.pop(key)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+    def validated(self) -> "BenchConfig":
+        """This config checked and resolved: family names (all of them for 'all'), budgets as
+        ints, the run name (default ``<profile>-<dataset>``).
+
+        Raises:
+            ValueError: naming the bad value and what is accepted.
+        """
+        from bench.data import dataset_key
+        from bench.run.tuners import get_tuner
+        from bench.store import check_run_name
+        from layers import get_family, list_families
+
+        families = list_families() if self.families in ((), ("all",)) else list(self.families)
+        if not families:
+            raise ValueError("no family given: name at least one of " + ", ".join(list_families()) + " (or 'all').")
+        for name in families:
+            get_family(name)
+        if len(set(families)) != len(families):
+            raise ValueError(f"families {families} name a family twice: give each once.")
+        if not self.budgets:
+            raise ValueError("no budget given: give at least one positive parameter count.")
+        budgets = tuple(check_budget(b) for b in self.budgets)
+        get_tuner(self.tuner)
+        for name in ("max_trials", "epochs", "seeds", "batch_size", "patience", "depth", "throughput_batch",
+                     "throughput_repeats", "jobs"):
+            positive_int(getattr(self, name), name)
+        check_tolerance(self.tolerance)
+        if not 0 < self.val_fraction < 1:
+            raise ValueError(f"val_fraction={self.val_fraction!r} is not accepted: give a fraction in (0, 1).")
+        run_name = check_run_name(self.run_name or f"{self.profile}-{dataset_key(self.dataset)}")
+        return dataclasses.replace(self, families=tuple(families), budgets=budgets, run_name=run_name)
+
+
+PROFILES: Dict[str, BenchConfig] = {
+    # The main job: < 10 min on 2 cores, where two cells at a time use both cores.
+    "default": BenchConfig(),
+    # A smoke run of the whole pipeline in well under 2 minutes.
+    "quick": BenchConfig(profile="quick", budgets=(3000,), max_trials=2, epochs=2, seeds=2, patience=2,
+                         throughput_batch=32, throughput_repeats=2, jobs=1),
+}
+
+
+def profile(name: str) -> BenchConfig:
+    """The profile called ``name``; raises ValueError naming the accepted ones."""
+    if name not in PROFILES:
+        raise ValueError(f"profile {name!r} is not accepted: use one of {sorted(PROFILES)}.")
+    return PROFILES[name]
+
+
+def positive_int(value, name: str) -> int:
+    """Returns ``value`` if it is a positive int, else raises ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name}={value!r} is not accepted: give a positive integer.")
+    return value
+
+
+def check_budget(budget) -> int:
+    """A budget (a number or its text) as a positive int, or ValueError naming it."""
+    try:
+        value = float(budget)
+    except (TypeError, ValueError):
+        raise ValueError(f"budget {budget!r} is not a number: give positive integers (trainable-parameter "
+                         f"counts), e.g. 5000,20000.") from None
+    if not (0 < value < math.inf) or value != int(value):
+        raise ValueError(f"budget {budget!r} is not accepted: give positive integers (trainable-parameter counts), "
+                         f"e.g. 5000,20000.")
+    return int(value)
+
+
+def check_tolerance(tolerance) -> float:
+    """The tolerance if it is a fraction in (0, 1), else ValueError naming it."""
+    try:
+        value = float(tolerance)
+    except (TypeError, ValueError):
+        raise ValueError(f"tolerance {tolerance!r} is not a number: give a fraction in (0, 1), e.g. 0.05.") from None
+    if not 0 < value < 1:
+        raise ValueError(f"tolerance {tolerance!r} is not accepted: give a fraction in (0, 1), e.g. 0.05.")
+    return value

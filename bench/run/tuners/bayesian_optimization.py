@@ -1,0 +1,11 @@
+"""``bayesian``: keras-tuner's Gaussian-process Bayesian optimisation."""
+
+import keras_tuner as kt
+
+from bench.run.tuners import TunerKind, register_tuner
+
+
+@register_tuner("bayesian")
+class Bayesian(TunerKind):
+    description = "keras-tuner's BayesianOptimization: a Gaussian process proposes each next trial"
+    keras_tuner_class = kt.BayesianOptimization

@@ -1,0 +1,41 @@
+"""Every private keras-tuner / TensorFlow internal wsbench uses is still where bench.compat
+expects it. An upgrade that moves one fails here, naming it, instead of deep inside a run."""
+
+from __future__ import annotations
+
+import time
+
+import keras_tuner as kt
+
+from bench import compat
+
+
+def test_keras_tuner_debug_flag_exists():
+    from keras_tuner.src import config
+
+    assert isinstance(config.DEBUG, bool), "keras_tuner.src.config.DEBUG moved (bench.compat.quiet_failed_trials)"
+    compat.quiet_failed_trials()
+    assert config.DEBUG is False
+
+
+def test_oracle_lock_and_retry_queue_exist():
+    oracle = kt.oracles.RandomSearchOracle(objective="val_loss", max_trials=1)
+    with compat.oracle_lock(oracle):  # keras_tuner.src.engine.oracle.LOCKS
+        queue = compat.retry_queue(oracle)  # Oracle._retry_queue
+    assert queue == [], "Oracle._retry_queue moved or changed type (bench.compat.retry_queue)"
+
+
+def test_the_chief_reads_time_from_a_module_global_and_it_is_restored():
+    from keras_tuner.src.distribute import oracle_chief
+
+    assert oracle_chief.time is time, "oracle_chief no longer imports time (bench.compat.fast_chief_exit)"
+    with compat.fast_chief_exit():
+        started = time.monotonic()
+        oracle_chief.time.sleep(30)  # what the chief's exit poll does
+        assert time.monotonic() - started < 2 * compat.CHIEF_EXIT_POLL_S
+    assert oracle_chief.time is time
+
+
+def test_tensorflow_gradient_registry_is_a_dict():
+    registry = compat.gradient_registry()
+    assert isinstance(registry, dict), "tensorflow ops.gradient_registry._registry moved (bench.compat)"
