@@ -9,7 +9,6 @@ speed is measured on a clone of the model so the caller's weights are left untou
 from __future__ import annotations
 
 import gc
-import re
 import threading
 import time
 from pathlib import Path
@@ -32,62 +31,35 @@ _NON_HP_CONFIG = ("name", "trainable", "dtype") + _SHARED_LAYER_ARGS
 
 
 # -- multiply-accumulates ------------------------------------------------------------------------
-def _layer_classes() -> Dict[type, str]:
-    """Layer class → family name, found by building one small layer of every family.
-
-    Two families may share a class (sisws / sisws_trainable); their MAC formulas agree, so
-    the first registered wins."""
-    found: Dict[type, str] = {}
-    for name in layers.list_families():
-        try:
-            cls = type(layers.get_family(name).build(1, 1, 1, "valid"))
-        except Exception:  # noqa: BLE001 - a plugin that needs hyperparameters to build
-            continue
-        found.setdefault(cls, name)
-    return found
-
-
-def layer_family(layer: keras.layers.Layer, classes: Optional[Dict[type, str]] = None) -> Optional[str]:
-    """The family a layer belongs to, or None.
-
-    The backbone names its family layers ``<family>_<block>``, which tells sisws from
-    sisws_trainable and covers plugin families; otherwise the exact layer class decides.
-    """
-    match = re.fullmatch(r"(.+)_\d+", layer.name)
-    if match and match.group(1) in layers.list_families():
-        return match.group(1)
-    classes = _layer_classes() if classes is None else classes
-    return classes.get(type(layer))
-
-
-def _input_shape(layer: keras.layers.Layer) -> tuple:
-    return tuple(int(v) for v in layer.input.shape[1:])
+def family_layer_type(family: str) -> type:
+    """The class of ``family``'s layers (one tiny layer is built to find it)."""
+    return type(layers.get_family(family).build(1, 1, 1, "valid"))
 
 
 def layer_macs(layer: keras.layers.Layer, family: Optional[str]) -> int:
     """Multiply-accumulates per image of one layer: a family layer by its family's analytic
     formula, a Dense layer as inputs × units, anything else 0."""
+    shape = tuple(int(v) for v in layer.input.shape[1:])
     if family is not None:
-        config = layer.get_config()
-        hp = {k: v for k, v in config.items() if k not in _NON_HP_CONFIG}
-        return int(layers.get_family(family).macs(_input_shape(layer), layer.filters, layer.kernel_size,
-                                                  layer.strides, layer.padding, **hp))
+        hp = {k: v for k, v in layer.get_config().items() if k not in _NON_HP_CONFIG}
+        return int(layers.get_family(family).macs(shape, layer.filters, layer.kernel_size, layer.strides,
+                                                  layer.padding, **hp))
     if isinstance(layer, keras.layers.Dense):
-        return int(_input_shape(layer)[-1]) * int(layer.units)
+        return int(shape[-1]) * int(layer.units)
     return 0
 
 
-def model_macs(model: keras.Model) -> int:
-    """Multiply-accumulates per image of a built model's forward pass.
+def model_macs(model: keras.Model, family: str) -> int:
+    """Multiply-accumulates per image of a built model whose spatial layers are ``family``'s.
 
-    Sums the analytic count of every family layer (``layers.get_family(name).macs``) and
-    every Dense layer; normalisation, activations and pooling are not counted (they cost
+    Sums the family's analytic count for each of its layers and inputs × units for every
+    Dense layer; normalisation, activations and pooling are not counted (they cost
     O(activations), not O(weights × positions)). Nested models are walked.
 
     Raises:
-        ValueError: the model has no family or Dense layer to count.
+        ValueError: the model has no layer of the family and no Dense layer.
     """
-    classes = _layer_classes()
+    kind = family_layer_type(family)
     total, counted = 0, 0
     stack: List[keras.layers.Layer] = list(model.layers)
     while stack:
@@ -95,12 +67,12 @@ def model_macs(model: keras.Model) -> int:
         if isinstance(layer, keras.Model):
             stack = list(layer.layers) + stack
             continue
-        family = layer_family(layer, classes)
-        if family is not None or isinstance(layer, keras.layers.Dense):
-            total += layer_macs(layer, family)
+        owner = family if type(layer) is kind else None
+        if owner is not None or isinstance(layer, keras.layers.Dense):
+            total += layer_macs(layer, owner)
             counted += 1
     if counted == 0:
-        raise ValueError(f"model {model.name!r} has no family or Dense layer to count MACs of.")
+        raise ValueError(f"model {model.name!r} has no {family} or Dense layer to count MACs of.")
     return total
 
 
@@ -146,7 +118,7 @@ def _timed(fn: Callable[[], None], calls: int) -> float:
     return time.perf_counter() - start
 
 
-def measure_model(model: keras.Model, input_shape: Sequence[int], num_classes: int, *, batch: int = 128,
+def measure_model(model: keras.Model, family: str, input_shape: Sequence[int], num_classes: int, *, batch: int = 128,
                   repeats: int = 5, warmup: int = 1, steps: int = 4, latency_calls: int = 20,
                   seed: int = 0) -> dict:
     """Measures training and inference speed, batch-1 latency, MACs and peak memory.
@@ -157,6 +129,7 @@ def measure_model(model: keras.Model, input_shape: Sequence[int], num_classes: i
 
     Args:
         model: a built Keras model with a softmax output over ``num_classes``.
+        family: the family of its spatial layers (for the MAC count).
         input_shape: (H, W, C) of one image.
         num_classes: number of classes (for the synthetic labels).
         batch: images per training / inference step.
@@ -211,7 +184,7 @@ def measure_model(model: keras.Model, input_shape: Sequence[int], num_classes: i
             samples["infer_img_s"].append(steps * batch / _timed(infer_step, steps))
             samples["latency_ms_b1"].append(1000.0 * _timed(latency_step, latency_calls) / latency_calls)
 
-    result = {"params": trainable_parameters(model), "macs_per_image": model_macs(model), "batch": batch}
+    result = {"params": trainable_parameters(model), "macs_per_image": model_macs(model, family), "batch": batch}
     for key, values in samples.items():
         result[key] = float(np.median(values))
         result[f"{key}_min"] = float(np.min(values))
@@ -266,7 +239,8 @@ def measure_run(run_dir: Path, *, batch: int = 128, repeats: int = 5,
         if progress:
             progress(f"throughput {cell.family} @ {cell.budget}: {path.name}")
         model = keras.saving.load_model(path, compile=False)
-        measured = measure_model(model, input_shape, num_classes, batch=batch, repeats=repeats, **measure_kwargs)
+        measured = measure_model(model, cell.family, input_shape, num_classes, batch=batch, repeats=repeats,
+                                 **measure_kwargs)
         run.append("throughput", [{**measured, "run_id": run_id, "family": cell.family, "budget": int(cell.budget),
                                    "params": int(cell.params) if pd.notna(cell.params) else measured["params"]}])
         del model
