@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import layers
+from bench.run import throughput
 from bench.run.backbone import block_input_shapes, block_widths, build_backbone
 from bench.store import ResultsError as RunFilesError  # noqa: N814
 from bench.run.throughput import measure_model, measure_run, model_macs
