@@ -9,9 +9,12 @@ from layers import families as _families  # noqa: F401  (registers the built-ins
 from layers.coordconv import CoordConv2D
 from layers.locally_connected import LocallyConnected2D
 from layers.lrlc import LowRankLocallyConnected2D
+from layers.routes import RoutedLayer
 from layers.sisws import SISWS2D
+from layers.spatial_layer import SpatialLayer
 
 __all__ = [
     "Family", "FamilyError", "get_family", "list_families", "plugin_errors", "register_family",
     "CoordConv2D", "LocallyConnected2D", "LowRankLocallyConnected2D", "SISWS2D",
+    "SpatialLayer", "RoutedLayer",
 ]

@@ -22,11 +22,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from layers.local_ops import conv_matched_initializer, locally_connected, prefer_mix_route
+from layers.local_ops import locally_connected
 from layers.registry import Family, register_family
-from layers.shapes import check_filters, check_padding, conv_output_shape, pair
-
-ROUTES = ("auto", "conv", "mix")
+from layers.routes import ROUTES, RoutedLayer  # noqa: F401  (ROUTES re-exported)
+from layers.shapes import conv_output_shape, pair
 
 
 def check_n_centroids(n_centroids):
@@ -85,7 +84,7 @@ def similarities(centroids, bandwidth, out_h, out_w, scale, local_normalization)
 
 
 @keras.saving.register_keras_serializable(package="wsbench")
-class SISWS2D(keras.layers.Layer):
+class SISWS2D(RoutedLayer):
     """Spatial interpolation soft weight sharing, as the original layer defines it.
 
     Args:
@@ -100,24 +99,19 @@ class SISWS2D(keras.layers.Layer):
         local_normalization: divide the similarities by their sum over S.
         scale: side of the coordinate square, and the initial A_s = scale·I.
         activation, use_bias, kernel_initializer, bias_initializer: as Conv2D.
-        route: 'conv', 'mix' or 'auto'. Both routes give the same numbers. 'auto' picks by
-            shape (S, c_in, map size; the batch size is unknown when the layer is built): the
-            mix route, ~1× a K-filter convolution in multiply-adds instead of ~S×, unless
-            S = 1, or S <= min(4, c_in / 8), or the per-position kernels would exceed 64 Mi
-            elements; see :meth:`chosen_route`. ``get_config()['route_ran']`` says which ran.
-            The rule assumes training batches of 32 or more; with 16 or fewer, 'conv' is as fast or faster.
+        route: 'conv', 'mix' or 'auto' (n = S); see :class:`layers.routes.RoutedLayer`.
         seed: seed of the random centroid initialisation.
     """
+
+    initializer_args = ("kernel_initializer", "bias_initializer")
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", n_centroids=(2, 2),
                  centroids_trainable=False, sigma_trainable=None, per_feature=False, local_normalization=True,
                  scale=1.0, activation=None, use_bias=True, kernel_initializer=None,
                  bias_initializer="zeros", route="auto", seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.filters = check_filters(filters)
-        self.kernel_size = pair(kernel_size, "kernel_size")
-        self.strides = pair(strides, "strides")
-        self.padding = check_padding(padding)
+        super().__init__(filters, kernel_size, strides, padding, route=route, activation=activation,
+                         use_bias=use_bias, kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                         **kwargs)
         self.n_centroids = check_n_centroids(n_centroids)
         self.n_kcp = centroid_count(self.n_centroids)
         self.centroids_trainable = bool(centroids_trainable)
@@ -128,28 +122,22 @@ class SISWS2D(keras.layers.Layer):
         if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
             raise ValueError(f"scale={scale!r} is not accepted: give a positive finite number.")
         self.scale = float(scale)
-        self.activation = keras.activations.get(activation)
-        self.use_bias = use_bias
-        # None: glorot-uniform with Conv2D's fans (see conv_matched_initializer).
-        self.kernel_initializer = None if kernel_initializer is None else keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        if route not in ROUTES:
-            raise ValueError(f"route={route!r} is not accepted: use one of {list(ROUTES)}.")
-        self.route = route
         self.seed = seed
+
+    @property
+    def n_mixed_kernels(self) -> int:
+        return self.n_kcp
 
     # -- weights ---------------------------------------------------------------------------
     def build(self, input_shape):
-        oh, ow = conv_output_shape(input_shape[1:3], self.kernel_size, self.strides, self.padding)
+        oh, ow = self.output_hw(input_shape)
         self.out_hw = (oh, ow)
         kh, kw = self.kernel_size
         k, s = self.filters, self.n_kcp
         f = k if self.per_feature else 1
         # Channel k·S + s of the kernel is KCP s of filter k, as in the original reshape.
         self.kernel = self.add_weight(name="kernel", shape=(kh, kw, int(input_shape[-1]), k * s),
-                                      initializer=self.kernel_initializer
-                                      or conv_matched_initializer(self.kernel_size, int(input_shape[-1]),
-                                                                  self.filters))
+                                      initializer=self.kernel_initializer_for(int(input_shape[-1])))
         self.bias = (self.add_weight(name="bias", shape=(k * s,), initializer=self.bias_initializer)
                      if self.use_bias else None)
         if isinstance(self.n_centroids, tuple):
@@ -165,19 +153,6 @@ class SISWS2D(keras.layers.Layer):
             initializer=keras.initializers.Constant(np.tile(self.scale * np.eye(2, dtype="float32"), (f, s, 1, 1))),
             trainable=self.sigma_trainable,
         )
-
-    def chosen_route(self) -> str:
-        """The route ``call`` runs: the configured one, or for 'auto' the faster by shape.
-
-        'auto' takes the mix route unless S = 1 (then the layer is a Conv2D), the input has
-        many channels for few centroids (S <= min(4, c_in / 8): e.g. c_in = 16 with S = 2,
-        c_in >= 32 with S <= 4), or the per-position kernels would exceed 64 Mi elements.
-        See :func:`layers.local_ops.prefer_mix_route` for the measurements behind it.
-        """
-        if self.route != "auto":
-            return self.route
-        mix = prefer_mix_route(self.n_kcp, int(self.kernel.shape[2]), self.kernel_size, self.out_hw, self.filters)
-        return "mix" if mix else "conv"
 
     # -- forward ---------------------------------------------------------------------------
     def similarity_map(self):
@@ -214,37 +189,15 @@ class SISWS2D(keras.layers.Layer):
         mixed = ops.matmul(p[:, 0, :], ops.transpose(ops.reshape(w, (-1, s))))
         return ops.reshape(mixed, (oh * ow, -1, k))
 
-    def position_kernels(self):
-        """The locally weighted kernels as [out_h, out_w, kh, kw, c_in, filters]."""
-        oh, ow = self.out_hw
-        kh, kw = self.kernel_size
-        return ops.reshape(self.position_kernels_flat(), (oh, ow, kh, kw, -1, self.filters))
-
-    def compute_output_shape(self, input_shape):
-        oh, ow = conv_output_shape(input_shape[1:3], self.kernel_size, self.strides, self.padding)
-        return (input_shape[0], oh, ow, self.filters)
-
     def get_config(self):
         config = super().get_config()
         config.update(
-            filters=self.filters, kernel_size=self.kernel_size, strides=self.strides, padding=self.padding,
             n_centroids=list(self.n_centroids) if isinstance(self.n_centroids, tuple) else self.n_centroids,
             centroids_trainable=self.centroids_trainable, sigma_trainable=self.sigma_trainable,
             per_feature=self.per_feature, local_normalization=self.local_normalization, scale=self.scale,
-            activation=keras.activations.serialize(self.activation), use_bias=self.use_bias,
-            kernel_initializer=None if self.kernel_initializer is None else keras.initializers.serialize(self.kernel_initializer),
-            bias_initializer=keras.initializers.serialize(self.bias_initializer),
-            route=self.route, seed=self.seed,
+            seed=self.seed,
         )
-        if getattr(self, "built", False):
-            config["route_ran"] = self.chosen_route()
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config.pop("route_ran", None)
-        return cls(**config)
 
 
 class _SISWSFamilyBase(Family):
