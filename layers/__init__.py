@@ -4,7 +4,8 @@ Use :func:`get_family` / :func:`list_families` to reach them, or register your o
 ``@register_family``.
 """
 
-from layers.registry import Family, FamilyError, get_family, list_families, plugin_errors, register_family
+from layers.registry import (Family, FamilyError, SpeedSpec, SpeedTarget, TrainFlag, family_of, get_family,
+                             list_families, plugin_errors, register_family)
 from layers import families as _families  # noqa: F401  (registers the built-ins)
 from layers.coordconv import CoordConv2D
 from layers.locally_connected import LocallyConnected2D
@@ -14,7 +15,8 @@ from layers.sisws import SISWS2D
 from layers.spatial_layer import SpatialLayer
 
 __all__ = [
-    "Family", "FamilyError", "get_family", "list_families", "plugin_errors", "register_family",
+    "Family", "FamilyError", "get_family", "list_families", "plugin_errors", "register_family", "family_of",
+    "TrainFlag", "SpeedSpec", "SpeedTarget",
     "CoordConv2D", "LocallyConnected2D", "LowRankLocallyConnected2D", "SISWS2D",
     "SpatialLayer", "RoutedLayer",
 ]

@@ -60,6 +60,7 @@ class CoordConv2D(SpatialLayer):
 class CoordConvFamily(Family):
     description = "CoordConv: Conv2D over the input plus y/x coordinate channels (hard sharing, position-aware)."
     hard_sharing_hp = None  # the coordinate channels' weights must be zero for that (tests set them)
+    layer_type = CoordConv2D
 
     def make_layer(self, filters, kernel_size, strides, padding, **hp):
         return CoordConv2D(filters, kernel_size, strides=strides, padding=padding, **hp)

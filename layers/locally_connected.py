@@ -8,7 +8,7 @@ from __future__ import annotations
 import keras
 
 from layers.local_ops import locally_connected
-from layers.registry import Family, register_family
+from layers.registry import Family, SpeedSpec, SpeedTarget, register_family
 from layers.shapes import conv_output_shape, pair
 from layers.spatial_layer import SpatialLayer
 
@@ -65,6 +65,8 @@ class LocallyConnected2D(SpatialLayer):
 class LocallyConnectedFamily(Family):
     description = "LocallyConnected2D: a separate kernel and bias at every output position (no sharing)."
     hard_sharing_hp = None  # hard sharing needs the same kernel copied to every position (tests do that)
+    layer_type = LocallyConnected2D
+    speed = SpeedSpec(reference="tf_keras", targets=(SpeedTarget("reference", 0.2), SpeedTarget("conv_K", 4.0)))
 
     def make_layer(self, filters, kernel_size, strides, padding, **hp):
         return LocallyConnected2D(filters, kernel_size, strides=strides, padding=padding, **hp)

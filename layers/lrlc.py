@@ -17,7 +17,7 @@ import keras
 from keras import ops
 
 from layers.local_ops import locally_connected
-from layers.registry import Family, register_family
+from layers.registry import Family, SpeedSpec, SpeedTarget, register_family
 from layers.routes import ROUTES, RoutedLayer  # noqa: F401  (ROUTES re-exported)
 from layers.shapes import conv_output_shape, pair
 
@@ -122,6 +122,10 @@ class LowRankLocallyConnected2D(RoutedLayer):
 class LRLCFamily(Family):
     description = "Low-rank locally connected: rank basis kernels mixed by learned per-row/column softmax weights."
     hard_sharing_hp = {"rank": 1}
+    layer_type = LowRankLocallyConnected2D
+    routes = ("conv", "mix", "auto")
+    speed = SpeedSpec(lambda shape: {"rank": shape.rank}, reference="lrlc",
+                      targets=(SpeedTarget("reference", 0.75, route="auto"),))
 
     def make_layer(self, filters, kernel_size, strides, padding, **hp):
         return LowRankLocallyConnected2D(filters, kernel_size, strides=strides, padding=padding, **hp)

@@ -22,65 +22,12 @@ import keras
 import numpy as np
 from keras import ops
 
+from layers.centroids import (centroid_count, check_n_centroids, grid_centroids,  # noqa: F401  (re-exported)
+                              layout_for_count, similarities, similarity_logits)
 from layers.local_ops import locally_connected
-from layers.registry import Family, register_family
+from layers.registry import Family, SpeedSpec, SpeedTarget, TrainFlag, register_family
 from layers.routes import ROUTES, RoutedLayer  # noqa: F401  (ROUTES re-exported)
 from layers.shapes import conv_output_shape, pair
-
-
-def check_n_centroids(n_centroids):
-    """Returns an int (random init) or a (rows, cols) tuple (grid init); raises otherwise."""
-    if isinstance(n_centroids, bool):
-        pass
-    elif isinstance(n_centroids, (int, np.integer)):
-        if n_centroids >= 1:
-            return int(n_centroids)
-    elif isinstance(n_centroids, (list, tuple)) and len(n_centroids) == 2:
-        if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in n_centroids):
-            return (int(n_centroids[0]), int(n_centroids[1]))
-    raise ValueError(
-        f"n_centroids={n_centroids!r} is not accepted: give a positive int (random initialisation) "
-        f"or a (rows, cols) pair of positive ints (grid initialisation)."
-    )
-
-
-def centroid_count(n_centroids) -> int:
-    n = check_n_centroids(n_centroids)
-    return n if isinstance(n, int) else n[0] * n[1]
-
-
-def grid_centroids(rows: int, cols: int, scale: float) -> np.ndarray:
-    """Interior-grid centroids, shape [rows·cols, 2] as (x, y), row-major over (row, col)."""
-    ys = np.linspace(scale / (rows + 1), scale - scale / (rows + 1), rows)
-    xs = np.linspace(scale / (cols + 1), scale - scale / (cols + 1), cols)
-    xx, yy = np.meshgrid(xs, ys)
-    return np.stack([xx.ravel(), yy.ravel()], axis=-1).astype("float32")
-
-
-def similarity_logits(centroids, bandwidth, out_h: int, out_w: int, scale: float):
-    """−‖A_s (c_s − p_ij)‖² for every cell and KCP.
-
-    Args:
-        centroids: [F, S, 2] as (x, y).
-        bandwidth: [F, S, 2, 2], the matrices A_s.
-
-    Returns:
-        [out_h, out_w, F, S].
-    """
-    ys = ops.reshape(ops.linspace(0.0, scale, out_h), (out_h, 1, 1, 1))
-    xs = ops.reshape(ops.linspace(0.0, scale, out_w), (1, out_w, 1, 1))
-    dx = centroids[..., 0] - xs  # [1, W, F, S]
-    dy = centroids[..., 1] - ys  # [H, 1, F, S]
-    u = bandwidth[..., 0, 0] * dx + bandwidth[..., 0, 1] * dy
-    v = bandwidth[..., 1, 0] * dx + bandwidth[..., 1, 1] * dy
-    return -(ops.square(u) + ops.square(v))
-
-
-def similarities(centroids, bandwidth, out_h, out_w, scale, local_normalization):
-    """S_s(i, j), shape [out_h, out_w, F, S]; normalised over S when asked."""
-    logits = similarity_logits(centroids, bandwidth, out_h, out_w, scale)
-    # softmax(−d²) equals exp(−d²)/Σ exp(−d²) but cannot underflow to 0/0 far from every centroid.
-    return ops.softmax(logits, axis=-1) if local_normalization else ops.exp(logits)
 
 
 @keras.saving.register_keras_serializable(package="wsbench")
@@ -200,9 +147,74 @@ class SISWS2D(RoutedLayer):
         return config
 
 
+#: Colour coding tints each position by its dominant centroid; bench.visualize's
+#: colour-blind-safe palette tells at most this many apart (the original layer's limit too).
+MAX_COLOR_CENTROIDS = 12
+#: The original demo's centroid layout when neither --centroid-grid nor --n-centroids is given.
+DEFAULT_TRAIN_GRID = (2, 2)
+
+_TRAIN_FLAGS = (
+    TrainFlag("--centroid-grid", "two numbers R C: initialise the centroids on an R×C grid (default 2 2)",
+              "centroids", {"nargs": "+", "type": int, "metavar": "N"}),
+    TrainFlag("--n-centroids", "initialise N centroids uniformly at random instead of on a grid", "centroids",
+              {"type": int, "metavar": "N"}),
+    TrainFlag("--centroids-trainable", "learn the centroid positions (and bandwidths); always on for "
+              "sisws_trainable", "centroids", {"action": "store_true"}),
+    TrainFlag("--color-coding", "also draw the kernels tinted by their dominant centroid, with a legend (at most "
+              f"{MAX_COLOR_CENTROIDS} centroids)", "centroids", {"action": "store_true"}),
+)
+
+
+def _layout_text(n_centroids) -> str:
+    if isinstance(n_centroids, int):
+        return f"--n-centroids {n_centroids}"
+    return f"--centroid-grid {n_centroids[0]} {n_centroids[1]}"
+
+
+def _train_layout(grid, count):
+    """n_centroids from --centroid-grid / --n-centroids (None when not given)."""
+    if grid is not None and count is not None:
+        raise ValueError(f"--centroid-grid {' '.join(map(str, grid))} and --n-centroids {count} exclude each "
+                         f"other: a grid places the centroids on a grid, --n-centroids places that many at "
+                         f"random. Give one of them.")
+    if grid is not None:
+        if len(grid) != 2:
+            raise ValueError(f"--centroid-grid {' '.join(map(str, grid))} is not accepted: give two numbers, "
+                             f"rows and columns (e.g. --centroid-grid 2 2).")
+        if min(grid) < 1:
+            raise ValueError(f"--centroid-grid {' '.join(map(str, grid))} is not accepted: rows and columns "
+                             f"must be positive.")
+        return (int(grid[0]), int(grid[1]))
+    if count is not None:
+        if count < 1:
+            raise ValueError(f"--n-centroids {count} is not accepted: give a positive number.")
+        return int(count)
+    return DEFAULT_TRAIN_GRID
+
+
 class _SISWSFamilyBase(Family):
     trainable_centroids = False
     hard_sharing_hp = {"n_centroids": 1}
+    layer_type = SISWS2D
+    pictures = ("similarity", "kernels")
+    watched_weights = ("centroids",)
+    train_flags = _TRAIN_FLAGS
+    routes = ("conv", "mix", "auto")
+
+    def train_hyperparameters(self, flags):
+        n_centroids = _train_layout(flags.get("centroid_grid"), flags.get("n_centroids"))
+        count = centroid_count(n_centroids)
+        if flags.get("color_coding") and count > MAX_COLOR_CENTROIDS:
+            raise ValueError(f"--color-coding supports at most {MAX_COLOR_CENTROIDS} centroids, but the layout "
+                             f"asks for {count} ({_layout_text(n_centroids)}). Use fewer centroids or drop "
+                             f"--color-coding.")
+        hp = {"n_centroids": n_centroids}
+        if flags.get("centroids_trainable"):
+            hp["centroids_trainable"] = True
+        return hp
+
+    def train_pictures(self, flags):
+        return ("kernels_color",) if flags.get("color_coding") else ()
 
     def make_layer(self, filters, kernel_size, strides, padding, **hp):
         hp.setdefault("centroids_trainable", self.trainable_centroids)
@@ -240,12 +252,20 @@ class _SISWSFamilyBase(Family):
         return oh * ow * filters * s * (kh * kw * int(input_shape[-1]) + 1)
 
 
+def _speed_hyperparameters(shape):
+    return {"n_centroids": layout_for_count(shape.centroids), "seed": 0}
+
+
 @register_family("sisws")
 class SISWSFamily(_SISWSFamilyBase):
     description = "SISWS: S kernel-centroid pairs mixed by position, fixed centroids (soft sharing)."
+    speed = SpeedSpec(_speed_hyperparameters, reference="sisws", targets=(
+        SpeedTarget("reference", 0.75, route="auto"), SpeedTarget("conv_K", 4.0, route="auto"),
+        SpeedTarget("conv_K", 2.5, route="auto", aim=True)))
 
 
 @register_family("sisws_trainable")
 class SISWSTrainableFamily(_SISWSFamilyBase):
     description = "SISWS with trainable centroid positions and bandwidths (soft sharing, learned layout)."
     trainable_centroids = True
+    speed = SpeedSpec(_speed_hyperparameters, reference="sisws", targets=(SpeedTarget("reference", 0.75, route="auto"),))
