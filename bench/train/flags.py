@@ -21,7 +21,7 @@ class TrainError(ValueError):
 def declared_flags() -> Dict[str, Tuple[Any, List[str]]]:
     """Option string → (its ``TrainFlag``, the families declaring it), in registration order.
 
-    Families may declare the same flag (sisws and sisws_trainable share theirs); the first
+    Families may declare the same flag (the two SISWS families share theirs); the first
     declaration provides its help and options.
     """
     import layers

@@ -3,8 +3,8 @@
 They read any layer with centroids, i.e. one exposing ``similarity_map()`` (S_s(i, j) as
 [out_h, out_w, F, S], F = filters with per-feature centroids, else 1), ``centroids``
 ([F, S, 2] as (x, y)), ``scale``, ``per_feature``, ``local_normalization`` and ``filters``;
-SISWS2D does. Which families have such layers the registry says (their pictures include
-'similarity'), so nothing here names a layer class.
+the SISWS layer does. Which families have such layers the registry says (their pictures
+include 'similarity'), so nothing here names a layer class.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def n_centroids(layer) -> int:
 
 
 def _centroid_layers_text() -> str:
-    """'SISWS2D: families 'sisws', 'sisws_trainable'', from the families that draw similarity maps."""
+    """'<layer class>: families <names>' for the families that draw similarity maps."""
     import layers
 
     kinds: dict = {}

@@ -45,7 +45,7 @@ def position_kernels(layer) -> np.ndarray:
     """The kernel each output position applies, as [out_h, out_w, kh, kw, c_in, filters].
 
     A layer with a ``position_kernels()`` method reports its own (every wsbench layer has
-    one; CoordConv2D's leaves out the weights on its coordinate channels, which act as a
+    one; CoordConv's leaves out the weights on its coordinate channels, which act as a
     position-dependent bias). A Keras Conv2D shares one kernel, broadcast to every position.
 
     Raises:

@@ -79,8 +79,8 @@ def model_pictures(model, family_name: str, n_positions: int = 4, label: str = "
             first block").
 
     Returns:
-        ``[(kind, figure), ...]`` in the order of ``Family.pictures`` (for sisws and
-        sisws_trainable ``[('similarity', …), ('kernels', …)]``); ``[]`` for a family without
+        ``[(kind, figure), ...]`` in the order of ``Family.pictures`` (for the SISWS
+        families ``[('similarity', …), ('kernels', …)]``); ``[]`` for a family without
         pictures.
 
     Raises:
