@@ -1,7 +1,10 @@
 """wsbench layer families: Keras 3 layers from hard sharing (Conv2D) to none (LocallyConnected2D).
 
 Use :func:`get_family` / :func:`list_families` to reach them, or register your own with
-``@register_family``.
+``@register_family``. A family (:class:`Family`, in :mod:`layers.family`) also declares what
+the harness asks about it: pictures, `wsbench train` flags, `wsbench speed` rows. Custom
+layers build on :class:`SpatialLayer` (the Conv2D arguments) and :class:`RoutedLayer`
+(the conv / mix routes).
 """
 
 from layers.registry import (Family, FamilyError, SpeedSpec, SpeedTarget, TrainFlag, family_of, get_family,

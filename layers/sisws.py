@@ -12,6 +12,10 @@ Two routes compute the same numbers:
 - ``mix``: mix the S kernels per position first, W_ij = Σ_s S_s(i, j)·W_s, then apply one
   locally connected product (~1× a K-filter convolution in multiply-adds, plus a
   batch-independent mixing step).
+
+The two families declare what the harness asks (:mod:`layers.family`): pictures of the
+similarity map and the kernels, the centroid flags of `wsbench train` (validated here),
+the centroids as watched weights, and one `wsbench speed` row per route.
 """
 
 from __future__ import annotations
