@@ -10,11 +10,12 @@ import keras
 from keras import ops
 
 from layers.registry import Family, register_family
-from layers.shapes import check_filters, check_padding, conv_output_shape, pair
+from layers.shapes import conv_output_shape, pair
+from layers.spatial_layer import SpatialLayer
 
 
 @keras.saving.register_keras_serializable(package="wsbench")
-class CoordConv2D(keras.layers.Layer):
+class CoordConv2D(SpatialLayer):
     """Conv2D applied to ``concat([inputs, y, x])`` with y, x ∈ [-1, 1].
 
     Args:
@@ -22,18 +23,12 @@ class CoordConv2D(keras.layers.Layer):
     """
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None, use_bias=True, **kwargs):
-        super().__init__(**kwargs)
-        self.filters = check_filters(filters)
-        self.kernel_size = pair(kernel_size, "kernel_size")
-        self.strides = pair(strides, "strides")
-        self.padding = check_padding(padding)
-        self.use_bias = use_bias
-        self.activation = keras.activations.get(activation)
+        super().__init__(filters, kernel_size, strides, padding, activation=activation, use_bias=use_bias, **kwargs)
         self.conv = keras.layers.Conv2D(self.filters, self.kernel_size, strides=self.strides, padding=self.padding,
                                         activation=activation, use_bias=use_bias, name="conv")
 
     def build(self, input_shape):
-        conv_output_shape(input_shape[1:3], self.kernel_size, self.strides, self.padding)  # clear error if too small
+        self.out_hw = self.output_hw(input_shape)  # a clear error if the input is too small
         self.conv.build((input_shape[0], input_shape[1], input_shape[2], int(input_shape[3]) + 2))
 
     def coordinates(self, height: int, width: int):
@@ -50,22 +45,22 @@ class CoordConv2D(keras.layers.Layer):
         coords = ops.broadcast_to(coords[None], (ops.shape(inputs)[0], h, w, 2))
         return self.conv(ops.concatenate([inputs, coords], axis=-1))
 
-    def compute_output_shape(self, input_shape):
-        oh, ow = conv_output_shape(input_shape[1:3], self.kernel_size, self.strides, self.padding)
-        return (input_shape[0], oh, ow, self.filters)
+    def position_kernels_flat(self):
+        """The one shared kernel at every position, on the real input channels only.
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(filters=self.filters, kernel_size=self.kernel_size, strides=self.strides,
-                      padding=self.padding, activation=keras.activations.serialize(self.activation),
-                      use_bias=self.use_bias)
-        return config
+        The weights on the two coordinate channels act as a position-dependent bias, not as
+        part of the kernel applied to the image, so they are left out.
+        """
+        oh, ow = self.out_hw
+        image_kernel = ops.reshape(self.conv.kernel[:, :, :-2, :], (1, -1, self.filters))
+        return ops.broadcast_to(image_kernel, (oh * ow, image_kernel.shape[1], self.filters))
 
 
 @register_family("coordconv")
 class CoordConvFamily(Family):
     description = "CoordConv: Conv2D over the input plus y/x coordinate channels (hard sharing, position-aware)."
     hard_sharing_hp = None  # the coordinate channels' weights must be zero for that (tests set them)
+    layer_type = CoordConv2D
 
     def make_layer(self, filters, kernel_size, strides, padding, **hp):
         return CoordConv2D(filters, kernel_size, strides=strides, padding=padding, **hp)

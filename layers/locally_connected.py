@@ -6,15 +6,15 @@ Every output position has its own kernel and bias: no weight sharing at all.
 from __future__ import annotations
 
 import keras
-from keras import ops
 
-from layers.local_ops import conv_matched_initializer, locally_connected
-from layers.registry import Family, register_family
-from layers.shapes import check_filters, check_padding, conv_output_shape, pair
+from layers.local_ops import locally_connected
+from layers.registry import Family, SpeedSpec, SpeedTarget, register_family
+from layers.shapes import conv_output_shape, pair
+from layers.spatial_layer import SpatialLayer
 
 
 @keras.saving.register_keras_serializable(package="wsbench")
-class LocallyConnected2D(keras.layers.Layer):
+class LocallyConnected2D(SpatialLayer):
     """2-D locally connected layer: a convolution whose kernel differs at every position.
 
     Args:
@@ -24,33 +24,27 @@ class LocallyConnected2D(keras.layers.Layer):
         padding: 'valid' or 'same' (TensorFlow's output-size rule).
         activation: Keras activation applied to the output.
         use_bias: adds one bias per output position and filter.
-        kernel_initializer, bias_initializer: Keras initializers.
+        kernel_initializer, bias_initializer: Keras initializers (kernel None: glorot-uniform
+            with Conv2D's fans).
 
     The kernel has shape (out_h·out_w, kh·kw·c_in, filters), the layout of tf_keras's
     implementation 1, so weights transfer between the two unchanged.
     """
 
+    initializer_args = ("kernel_initializer", "bias_initializer")
+
     def __init__(self, filters, kernel_size, strides=1, padding="valid", activation=None, use_bias=True,
                  kernel_initializer=None, bias_initializer="zeros", **kwargs):
-        super().__init__(**kwargs)
-        self.filters = check_filters(filters)
-        self.kernel_size = pair(kernel_size, "kernel_size")
-        self.strides = pair(strides, "strides")
-        self.padding = check_padding(padding)
-        self.activation = keras.activations.get(activation)
-        self.use_bias = use_bias
-        # None: glorot-uniform with Conv2D's fans (see conv_matched_initializer).
-        self.kernel_initializer = None if kernel_initializer is None else keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
+        super().__init__(filters, kernel_size, strides, padding, activation=activation, use_bias=use_bias,
+                         kernel_initializer=kernel_initializer, bias_initializer=bias_initializer, **kwargs)
 
     def build(self, input_shape):
-        oh, ow = conv_output_shape(input_shape[1:3], self.kernel_size, self.strides, self.padding)
+        oh, ow = self.output_hw(input_shape)
         kh, kw = self.kernel_size
         self.out_hw = (oh, ow)
         self.kernel = self.add_weight(
             name="kernel", shape=(oh * ow, kh * kw * int(input_shape[-1]), self.filters),
-            initializer=self.kernel_initializer
-            or conv_matched_initializer(self.kernel_size, int(input_shape[-1]), self.filters),
+            initializer=self.kernel_initializer_for(int(input_shape[-1])),
         )
         self.bias = (
             self.add_weight(name="bias", shape=(oh, ow, self.filters), initializer=self.bias_initializer)
@@ -63,31 +57,16 @@ class LocallyConnected2D(keras.layers.Layer):
             out = out + self.bias
         return self.activation(out)
 
-    def compute_output_shape(self, input_shape):
-        oh, ow = conv_output_shape(input_shape[1:3], self.kernel_size, self.strides, self.padding)
-        return (input_shape[0], oh, ow, self.filters)
-
-    def position_kernels(self):
-        """The kernel at every output position, as [out_h, out_w, kh, kw, c_in, filters]."""
-        oh, ow = self.out_hw
-        kh, kw = self.kernel_size
-        return ops.reshape(self.kernel, (oh, ow, kh, kw, -1, self.filters))
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            filters=self.filters, kernel_size=self.kernel_size, strides=self.strides, padding=self.padding,
-            activation=keras.activations.serialize(self.activation), use_bias=self.use_bias,
-            kernel_initializer=None if self.kernel_initializer is None else keras.initializers.serialize(self.kernel_initializer),
-            bias_initializer=keras.initializers.serialize(self.bias_initializer),
-        )
-        return config
+    def position_kernels_flat(self):
+        return self.kernel
 
 
 @register_family("locally_connected")
 class LocallyConnectedFamily(Family):
     description = "LocallyConnected2D: a separate kernel and bias at every output position (no sharing)."
     hard_sharing_hp = None  # hard sharing needs the same kernel copied to every position (tests do that)
+    layer_type = LocallyConnected2D
+    speed = SpeedSpec(reference="tf_keras", targets=(SpeedTarget("reference", 0.2), SpeedTarget("conv_K", 4.0)))
 
     def make_layer(self, filters, kernel_size, strides, padding, **hp):
         return LocallyConnected2D(filters, kernel_size, strides=strides, padding=padding, **hp)

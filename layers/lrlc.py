@@ -16,12 +16,12 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from layers.local_ops import conv_matched_initializer, locally_connected, prefer_mix_route
-from layers.registry import Family, register_family
-from layers.shapes import check_filters, check_padding, conv_output_shape, pair
+from layers.local_ops import locally_connected
+from layers.registry import Family, SpeedSpec, SpeedTarget, register_family
+from layers.routes import ROUTES, RoutedLayer  # noqa: F401  (ROUTES re-exported)
+from layers.shapes import conv_output_shape, pair
 
 MIXINGS = ("row_col", "position")
-ROUTES = ("auto", "conv", "mix")
 
 
 def check_rank(rank) -> int:
@@ -37,7 +37,7 @@ def check_mixing(mixing) -> str:
 
 
 @keras.saving.register_keras_serializable(package="wsbench")
-class LowRankLocallyConnected2D(keras.layers.Layer):
+class LowRankLocallyConnected2D(RoutedLayer):
     """Low-rank locally connected layer.
 
     Args:
@@ -46,42 +46,30 @@ class LowRankLocallyConnected2D(keras.layers.Layer):
         rank: number of basis kernels.
         mixing: 'row_col' (logit = row term + column term) or 'position' (one per cell).
         activation, use_bias, kernel_initializer: as Conv2D.
-        route: 'conv', 'mix' or 'auto'. Both routes give the same numbers. 'auto' picks by
-            shape (rank, c_in, map size; the batch size is unknown when the layer is built):
-            the mix route, ~1× a K-filter convolution in multiply-adds instead of ~rank×,
-            unless rank = 1, or rank <= min(4, c_in / 8), or the per-position kernels would
-            exceed 64 Mi elements; see :meth:`chosen_route`. ``get_config()['route_ran']``
-            says which ran. The rule assumes training batches of 32 or more; with 16 or
-            fewer, 'conv' is as fast or faster.
+        route: 'conv', 'mix' or 'auto' (n = rank); see :class:`layers.routes.RoutedLayer`.
     """
+
+    initializer_args = ("kernel_initializer",)
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", rank=4, mixing="row_col",
                  activation=None, use_bias=True, kernel_initializer=None, route="auto", **kwargs):
-        super().__init__(**kwargs)
-        self.filters = check_filters(filters)
-        self.kernel_size = pair(kernel_size, "kernel_size")
-        self.strides = pair(strides, "strides")
-        self.padding = check_padding(padding)
+        super().__init__(filters, kernel_size, strides, padding, route=route, activation=activation,
+                         use_bias=use_bias, kernel_initializer=kernel_initializer, **kwargs)
         self.rank = check_rank(rank)
         self.mixing = check_mixing(mixing)
-        self.activation = keras.activations.get(activation)
-        self.use_bias = use_bias
-        # None: glorot-uniform with Conv2D's fans (see conv_matched_initializer).
-        self.kernel_initializer = None if kernel_initializer is None else keras.initializers.get(kernel_initializer)
-        if route not in ROUTES:
-            raise ValueError(f"route={route!r} is not accepted: use one of {list(ROUTES)}.")
-        self.route = route
+
+    @property
+    def n_mixed_kernels(self) -> int:
+        return self.rank
 
     def build(self, input_shape):
-        oh, ow = conv_output_shape(input_shape[1:3], self.kernel_size, self.strides, self.padding)
+        oh, ow = self.output_hw(input_shape)
         self.out_hw = (oh, ow)
         kh, kw = self.kernel_size
         k, r = self.filters, self.rank
         # Channel k·rank + r is basis kernel r of filter k.
         self.kernel = self.add_weight(name="kernel", shape=(kh, kw, int(input_shape[-1]), k * r),
-                                      initializer=self.kernel_initializer
-                                      or conv_matched_initializer(self.kernel_size, int(input_shape[-1]),
-                                                                  self.filters))
+                                      initializer=self.kernel_initializer_for(int(input_shape[-1])))
         if self.mixing == "row_col":
             self.row_logits = self.add_weight(name="row_logits", shape=(oh, 1, r), initializer="zeros")
             self.col_logits = self.add_weight(name="col_logits", shape=(1, ow, r), initializer="zeros")
@@ -101,18 +89,6 @@ class LowRankLocallyConnected2D(keras.layers.Layer):
     def spatial_bias(self):
         return self.row_bias + self.col_bias if self.mixing == "row_col" else self.position_bias
 
-    def chosen_route(self) -> str:
-        """The route ``call`` runs: the configured one, or for 'auto' the faster by shape.
-
-        'auto' takes the mix route unless rank = 1 (then the layer is a Conv2D), the input
-        has many channels for a low rank (rank <= min(4, c_in / 8)), or the per-position
-        kernels would exceed 64 Mi elements; see :func:`layers.local_ops.prefer_mix_route`.
-        """
-        if self.route != "auto":
-            return self.route
-        mix = prefer_mix_route(self.rank, int(self.kernel.shape[2]), self.kernel_size, self.out_hw, self.filters)
-        return "mix" if mix else "conv"
-
     def position_kernels_flat(self, alpha=None):
         """Σ_r α_r(i, j)·W_r at every position, as [out_h·out_w, kh·kw·c_in, K]."""
         alpha = self.combining_weights() if alpha is None else alpha
@@ -121,12 +97,6 @@ class LowRankLocallyConnected2D(keras.layers.Layer):
         w = ops.transpose(ops.reshape(self.kernel, (-1, self.rank)))
         mixed = ops.matmul(ops.reshape(alpha, (oh * ow, self.rank)), w)
         return ops.reshape(mixed, (oh * ow, -1, self.filters))
-
-    def position_kernels(self):
-        """The kernels at every position as [out_h, out_w, kh, kw, c_in, filters]."""
-        oh, ow = self.out_hw
-        kh, kw = self.kernel_size
-        return ops.reshape(self.position_kernels_flat(), (oh, ow, kh, kw, -1, self.filters))
 
     def call(self, inputs):
         alpha = self.combining_weights()
@@ -142,33 +112,20 @@ class LowRankLocallyConnected2D(keras.layers.Layer):
             out = out + self.spatial_bias()
         return self.activation(out)
 
-    def compute_output_shape(self, input_shape):
-        oh, ow = conv_output_shape(input_shape[1:3], self.kernel_size, self.strides, self.padding)
-        return (input_shape[0], oh, ow, self.filters)
-
     def get_config(self):
         config = super().get_config()
-        config.update(
-            filters=self.filters, kernel_size=self.kernel_size, strides=self.strides, padding=self.padding,
-            rank=self.rank, mixing=self.mixing, activation=keras.activations.serialize(self.activation),
-            use_bias=self.use_bias, kernel_initializer=None if self.kernel_initializer is None else keras.initializers.serialize(self.kernel_initializer),
-            route=self.route,
-        )
-        if getattr(self, "built", False):
-            config["route_ran"] = self.chosen_route()
+        config.update(rank=self.rank, mixing=self.mixing)
         return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config.pop("route_ran", None)
-        return cls(**config)
 
 
 @register_family("lrlc")
 class LRLCFamily(Family):
     description = "Low-rank locally connected: rank basis kernels mixed by learned per-row/column softmax weights."
     hard_sharing_hp = {"rank": 1}
+    layer_type = LowRankLocallyConnected2D
+    routes = ("conv", "mix", "auto")
+    speed = SpeedSpec(lambda shape: {"rank": shape.rank}, reference="lrlc",
+                      targets=(SpeedTarget("reference", 0.75, route="auto"),))
 
     def make_layer(self, filters, kernel_size, strides, padding, **hp):
         return LowRankLocallyConnected2D(filters, kernel_size, strides=strides, padding=padding, **hp)

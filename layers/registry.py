@@ -1,7 +1,8 @@
 """The family registry: built-in layer families and third-party plugins.
 
-A *family* bundles a Keras 3 layer factory, the keras-tuner hyperparameters the family
-declares, and exact analytic formulas for its parameter count and multiply-accumulates.
+A *family* (:class:`layers.family.Family`) bundles a Keras 3 layer factory, the keras-tuner
+hyperparameters the family declares, exact analytic formulas for its parameter count and
+multiply-accumulates, and the hooks the harness asks (pictures, train flags, speed rows).
 Built-in families register themselves with ``@register_family``; third-party packages
 expose a module (or a ``Family`` subclass) under the entry-point group
 ``wsbench.families`` and are loaded once, lazily, the first time the registry is read.
@@ -10,76 +11,16 @@ expose a module (or a ``Family`` subclass) under the entry-point group
 from __future__ import annotations
 
 import importlib
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Dict, List, Optional
 
-import keras
-
+from layers.family import Family, SpeedSpec, SpeedTarget, TrainFlag  # noqa: F401  (re-exported)
 from layers.plugins import PluginError, Registry
-from layers.shapes import check_filters, check_padding, conv_output_shape, pair
 
 ENTRY_POINT_GROUP = "wsbench.families"
 
 
 class FamilyError(PluginError):
     """A family name that is unknown, registered twice, or a plugin that failed to load."""
-
-
-class Family:
-    """Base class of a layer family. Subclass it and decorate with ``@register_family``.
-
-    Subclasses override :meth:`make_layer` (and usually :meth:`hyperparameters`,
-    :meth:`param_count`, :meth:`macs`). ``build`` validates the shared arguments first so
-    every family rejects bad input the same way.
-
-    Attributes:
-        name: registry name, set by ``register_family``.
-        description: one line saying what the family is and how it shares weights.
-        source: ``"built-in"`` or ``"plugin <distribution> <version>"``.
-        hard_sharing_hp: family keyword arguments that make the layer a plain convolution
-            (used by the golden cross-correlation tests); ``None`` if it cannot be.
-    """
-
-    name: str = ""
-    description: str = ""
-    source: str = "built-in"
-    hard_sharing_hp: Optional[Dict[str, Any]] = {}
-
-    # -- what subclasses provide -------------------------------------------------------
-    def make_layer(self, filters: int, kernel_size, strides, padding: str, **hp) -> keras.layers.Layer:
-        raise NotImplementedError
-
-    def hyperparameters(self, hp) -> Dict[str, Any]:
-        """Declares this family's keras-tuner hyperparameters on ``hp`` and returns the
-        keyword arguments for :meth:`build`. The default declares none."""
-        return {}
-
-    def param_count(self, input_shape, filters: int, kernel_size, strides=1, padding="valid", **hp) -> int:
-        """Exact number of *trainable* parameters of the layer on an (H, W, C) input."""
-        raise NotImplementedError
-
-    def macs(self, input_shape, filters: int, kernel_size, strides=1, padding="valid", **hp) -> int:
-        """Multiply-accumulates per image in the layer's forward pass (analytic)."""
-        raise NotImplementedError
-
-    # -- shared entry points -------------------------------------------------------------
-    def build(self, filters: int, kernel_size, strides=1, padding="valid", **hp) -> keras.layers.Layer:
-        """Returns a new layer of this family, after validating the shared arguments.
-
-        Raises:
-            ValueError: filters <= 0, a bad kernel size/stride, or an unknown padding.
-        """
-        check_filters(filters)
-        pair(kernel_size, "kernel_size")
-        pair(strides, "strides")
-        return self.make_layer(filters, kernel_size, strides, check_padding(padding), **hp)
-
-    def output_shape(self, input_shape, filters: int, kernel_size, strides=1, padding="valid", **hp) -> Tuple[int, int, int]:
-        """(out_h, out_w, filters) on an (H, W, C) input."""
-        oh, ow = conv_output_shape(input_shape, kernel_size, strides, padding)
-        return oh, ow, filters
-
-    def __repr__(self) -> str:
-        return f"<family {self.name!r} ({self.source})>"
 
 
 def _make_family(cls, name: str) -> Family:
@@ -127,3 +68,17 @@ def list_families() -> List[str]:
 def plugin_errors() -> Dict[str, str]:
     """Entry-point name → error message for every family plugin that failed to load."""
     return FAMILIES.errors()
+
+
+def family_of(layer) -> Optional[Family]:
+    """The first registered family that owns ``layer`` (see :meth:`Family.owns`), or None.
+
+    sisws and sisws_trainable share SISWS2D; a SISWS2D layer is attributed to sisws, which
+    has the same pictures and formulas. Where the family is known (the name a model gave
+    its layers, the family a command was run with), pass that instead.
+    """
+    for name in list_families():
+        family = get_family(name)
+        if family.owns(layer):
+            return family
+    return None

@@ -12,6 +12,10 @@ Two routes compute the same numbers:
 - ``mix``: mix the S kernels per position first, W_ij = Σ_s S_s(i, j)·W_s, then apply one
   locally connected product (~1× a K-filter convolution in multiply-adds, plus a
   batch-independent mixing step).
+
+The two families declare what the harness asks (:mod:`layers.family`): pictures of the
+similarity map and the kernels, the centroid flags of `wsbench train` (validated here),
+the centroids as watched weights, and one `wsbench speed` row per route.
 """
 
 from __future__ import annotations
@@ -22,70 +26,16 @@ import keras
 import numpy as np
 from keras import ops
 
-from layers.local_ops import conv_matched_initializer, locally_connected, prefer_mix_route
-from layers.registry import Family, register_family
-from layers.shapes import check_filters, check_padding, conv_output_shape, pair
-
-ROUTES = ("auto", "conv", "mix")
-
-
-def check_n_centroids(n_centroids):
-    """Returns an int (random init) or a (rows, cols) tuple (grid init); raises otherwise."""
-    if isinstance(n_centroids, bool):
-        pass
-    elif isinstance(n_centroids, (int, np.integer)):
-        if n_centroids >= 1:
-            return int(n_centroids)
-    elif isinstance(n_centroids, (list, tuple)) and len(n_centroids) == 2:
-        if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in n_centroids):
-            return (int(n_centroids[0]), int(n_centroids[1]))
-    raise ValueError(
-        f"n_centroids={n_centroids!r} is not accepted: give a positive int (random initialisation) "
-        f"or a (rows, cols) pair of positive ints (grid initialisation)."
-    )
-
-
-def centroid_count(n_centroids) -> int:
-    n = check_n_centroids(n_centroids)
-    return n if isinstance(n, int) else n[0] * n[1]
-
-
-def grid_centroids(rows: int, cols: int, scale: float) -> np.ndarray:
-    """Interior-grid centroids, shape [rows·cols, 2] as (x, y), row-major over (row, col)."""
-    ys = np.linspace(scale / (rows + 1), scale - scale / (rows + 1), rows)
-    xs = np.linspace(scale / (cols + 1), scale - scale / (cols + 1), cols)
-    xx, yy = np.meshgrid(xs, ys)
-    return np.stack([xx.ravel(), yy.ravel()], axis=-1).astype("float32")
-
-
-def similarity_logits(centroids, bandwidth, out_h: int, out_w: int, scale: float):
-    """−‖A_s (c_s − p_ij)‖² for every cell and KCP.
-
-    Args:
-        centroids: [F, S, 2] as (x, y).
-        bandwidth: [F, S, 2, 2], the matrices A_s.
-
-    Returns:
-        [out_h, out_w, F, S].
-    """
-    ys = ops.reshape(ops.linspace(0.0, scale, out_h), (out_h, 1, 1, 1))
-    xs = ops.reshape(ops.linspace(0.0, scale, out_w), (1, out_w, 1, 1))
-    dx = centroids[..., 0] - xs  # [1, W, F, S]
-    dy = centroids[..., 1] - ys  # [H, 1, F, S]
-    u = bandwidth[..., 0, 0] * dx + bandwidth[..., 0, 1] * dy
-    v = bandwidth[..., 1, 0] * dx + bandwidth[..., 1, 1] * dy
-    return -(ops.square(u) + ops.square(v))
-
-
-def similarities(centroids, bandwidth, out_h, out_w, scale, local_normalization):
-    """S_s(i, j), shape [out_h, out_w, F, S]; normalised over S when asked."""
-    logits = similarity_logits(centroids, bandwidth, out_h, out_w, scale)
-    # softmax(−d²) equals exp(−d²)/Σ exp(−d²) but cannot underflow to 0/0 far from every centroid.
-    return ops.softmax(logits, axis=-1) if local_normalization else ops.exp(logits)
+from layers.centroids import (centroid_count, check_n_centroids, grid_centroids,  # noqa: F401  (re-exported)
+                              layout_for_count, similarities, similarity_logits)
+from layers.local_ops import locally_connected
+from layers.registry import Family, SpeedSpec, SpeedTarget, TrainFlag, register_family
+from layers.routes import ROUTES, RoutedLayer  # noqa: F401  (ROUTES re-exported)
+from layers.shapes import conv_output_shape, pair
 
 
 @keras.saving.register_keras_serializable(package="wsbench")
-class SISWS2D(keras.layers.Layer):
+class SISWS2D(RoutedLayer):
     """Spatial interpolation soft weight sharing, as the original layer defines it.
 
     Args:
@@ -100,24 +50,19 @@ class SISWS2D(keras.layers.Layer):
         local_normalization: divide the similarities by their sum over S.
         scale: side of the coordinate square, and the initial A_s = scale·I.
         activation, use_bias, kernel_initializer, bias_initializer: as Conv2D.
-        route: 'conv', 'mix' or 'auto'. Both routes give the same numbers. 'auto' picks by
-            shape (S, c_in, map size; the batch size is unknown when the layer is built): the
-            mix route, ~1× a K-filter convolution in multiply-adds instead of ~S×, unless
-            S = 1, or S <= min(4, c_in / 8), or the per-position kernels would exceed 64 Mi
-            elements; see :meth:`chosen_route`. ``get_config()['route_ran']`` says which ran.
-            The rule assumes training batches of 32 or more; with 16 or fewer, 'conv' is as fast or faster.
+        route: 'conv', 'mix' or 'auto' (n = S); see :class:`layers.routes.RoutedLayer`.
         seed: seed of the random centroid initialisation.
     """
+
+    initializer_args = ("kernel_initializer", "bias_initializer")
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", n_centroids=(2, 2),
                  centroids_trainable=False, sigma_trainable=None, per_feature=False, local_normalization=True,
                  scale=1.0, activation=None, use_bias=True, kernel_initializer=None,
                  bias_initializer="zeros", route="auto", seed=None, **kwargs):
-        super().__init__(**kwargs)
-        self.filters = check_filters(filters)
-        self.kernel_size = pair(kernel_size, "kernel_size")
-        self.strides = pair(strides, "strides")
-        self.padding = check_padding(padding)
+        super().__init__(filters, kernel_size, strides, padding, route=route, activation=activation,
+                         use_bias=use_bias, kernel_initializer=kernel_initializer, bias_initializer=bias_initializer,
+                         **kwargs)
         self.n_centroids = check_n_centroids(n_centroids)
         self.n_kcp = centroid_count(self.n_centroids)
         self.centroids_trainable = bool(centroids_trainable)
@@ -128,28 +73,22 @@ class SISWS2D(keras.layers.Layer):
         if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
             raise ValueError(f"scale={scale!r} is not accepted: give a positive finite number.")
         self.scale = float(scale)
-        self.activation = keras.activations.get(activation)
-        self.use_bias = use_bias
-        # None: glorot-uniform with Conv2D's fans (see conv_matched_initializer).
-        self.kernel_initializer = None if kernel_initializer is None else keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        if route not in ROUTES:
-            raise ValueError(f"route={route!r} is not accepted: use one of {list(ROUTES)}.")
-        self.route = route
         self.seed = seed
+
+    @property
+    def n_mixed_kernels(self) -> int:
+        return self.n_kcp
 
     # -- weights ---------------------------------------------------------------------------
     def build(self, input_shape):
-        oh, ow = conv_output_shape(input_shape[1:3], self.kernel_size, self.strides, self.padding)
+        oh, ow = self.output_hw(input_shape)
         self.out_hw = (oh, ow)
         kh, kw = self.kernel_size
         k, s = self.filters, self.n_kcp
         f = k if self.per_feature else 1
         # Channel k·S + s of the kernel is KCP s of filter k, as in the original reshape.
         self.kernel = self.add_weight(name="kernel", shape=(kh, kw, int(input_shape[-1]), k * s),
-                                      initializer=self.kernel_initializer
-                                      or conv_matched_initializer(self.kernel_size, int(input_shape[-1]),
-                                                                  self.filters))
+                                      initializer=self.kernel_initializer_for(int(input_shape[-1])))
         self.bias = (self.add_weight(name="bias", shape=(k * s,), initializer=self.bias_initializer)
                      if self.use_bias else None)
         if isinstance(self.n_centroids, tuple):
@@ -165,19 +104,6 @@ class SISWS2D(keras.layers.Layer):
             initializer=keras.initializers.Constant(np.tile(self.scale * np.eye(2, dtype="float32"), (f, s, 1, 1))),
             trainable=self.sigma_trainable,
         )
-
-    def chosen_route(self) -> str:
-        """The route ``call`` runs: the configured one, or for 'auto' the faster by shape.
-
-        'auto' takes the mix route unless S = 1 (then the layer is a Conv2D), the input has
-        many channels for few centroids (S <= min(4, c_in / 8): e.g. c_in = 16 with S = 2,
-        c_in >= 32 with S <= 4), or the per-position kernels would exceed 64 Mi elements.
-        See :func:`layers.local_ops.prefer_mix_route` for the measurements behind it.
-        """
-        if self.route != "auto":
-            return self.route
-        mix = prefer_mix_route(self.n_kcp, int(self.kernel.shape[2]), self.kernel_size, self.out_hw, self.filters)
-        return "mix" if mix else "conv"
 
     # -- forward ---------------------------------------------------------------------------
     def similarity_map(self):
@@ -214,42 +140,85 @@ class SISWS2D(keras.layers.Layer):
         mixed = ops.matmul(p[:, 0, :], ops.transpose(ops.reshape(w, (-1, s))))
         return ops.reshape(mixed, (oh * ow, -1, k))
 
-    def position_kernels(self):
-        """The locally weighted kernels as [out_h, out_w, kh, kw, c_in, filters]."""
-        oh, ow = self.out_hw
-        kh, kw = self.kernel_size
-        return ops.reshape(self.position_kernels_flat(), (oh, ow, kh, kw, -1, self.filters))
-
-    def compute_output_shape(self, input_shape):
-        oh, ow = conv_output_shape(input_shape[1:3], self.kernel_size, self.strides, self.padding)
-        return (input_shape[0], oh, ow, self.filters)
-
     def get_config(self):
         config = super().get_config()
         config.update(
-            filters=self.filters, kernel_size=self.kernel_size, strides=self.strides, padding=self.padding,
             n_centroids=list(self.n_centroids) if isinstance(self.n_centroids, tuple) else self.n_centroids,
             centroids_trainable=self.centroids_trainable, sigma_trainable=self.sigma_trainable,
             per_feature=self.per_feature, local_normalization=self.local_normalization, scale=self.scale,
-            activation=keras.activations.serialize(self.activation), use_bias=self.use_bias,
-            kernel_initializer=None if self.kernel_initializer is None else keras.initializers.serialize(self.kernel_initializer),
-            bias_initializer=keras.initializers.serialize(self.bias_initializer),
-            route=self.route, seed=self.seed,
+            seed=self.seed,
         )
-        if getattr(self, "built", False):
-            config["route_ran"] = self.chosen_route()
         return config
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        config.pop("route_ran", None)
-        return cls(**config)
+
+#: Colour coding tints each position by its dominant centroid; bench.visualize's
+#: colour-blind-safe palette tells at most this many apart (the original layer's limit too).
+MAX_COLOR_CENTROIDS = 12
+#: The original demo's centroid layout when neither --centroid-grid nor --n-centroids is given.
+DEFAULT_TRAIN_GRID = (2, 2)
+
+_TRAIN_FLAGS = (
+    TrainFlag("--centroid-grid", "two numbers R C: initialise the centroids on an R×C grid (default 2 2)",
+              "centroids", {"nargs": "+", "type": int, "metavar": "N"}),
+    TrainFlag("--n-centroids", "initialise N centroids uniformly at random instead of on a grid", "centroids",
+              {"type": int, "metavar": "N"}),
+    TrainFlag("--centroids-trainable", "learn the centroid positions (and bandwidths); always on for "
+              "sisws_trainable", "centroids", {"action": "store_true"}),
+    TrainFlag("--color-coding", "also draw the kernels tinted by their dominant centroid, with a legend (at most "
+              f"{MAX_COLOR_CENTROIDS} centroids)", "centroids", {"action": "store_true"}),
+)
+
+
+def _layout_text(n_centroids) -> str:
+    if isinstance(n_centroids, int):
+        return f"--n-centroids {n_centroids}"
+    return f"--centroid-grid {n_centroids[0]} {n_centroids[1]}"
+
+
+def _train_layout(grid, count):
+    """n_centroids from --centroid-grid / --n-centroids (None when not given)."""
+    if grid is not None and count is not None:
+        raise ValueError(f"--centroid-grid {' '.join(map(str, grid))} and --n-centroids {count} exclude each "
+                         f"other: a grid places the centroids on a grid, --n-centroids places that many at "
+                         f"random. Give one of them.")
+    if grid is not None:
+        if len(grid) != 2:
+            raise ValueError(f"--centroid-grid {' '.join(map(str, grid))} is not accepted: give two numbers, "
+                             f"rows and columns (e.g. --centroid-grid 2 2).")
+        if min(grid) < 1:
+            raise ValueError(f"--centroid-grid {' '.join(map(str, grid))} is not accepted: rows and columns "
+                             f"must be positive.")
+        return (int(grid[0]), int(grid[1]))
+    if count is not None:
+        if count < 1:
+            raise ValueError(f"--n-centroids {count} is not accepted: give a positive number.")
+        return int(count)
+    return DEFAULT_TRAIN_GRID
 
 
 class _SISWSFamilyBase(Family):
     trainable_centroids = False
     hard_sharing_hp = {"n_centroids": 1}
+    layer_type = SISWS2D
+    pictures = ("similarity", "kernels")
+    watched_weights = ("centroids",)
+    train_flags = _TRAIN_FLAGS
+    routes = ("conv", "mix", "auto")
+
+    def train_hyperparameters(self, flags):
+        n_centroids = _train_layout(flags.get("centroid_grid"), flags.get("n_centroids"))
+        count = centroid_count(n_centroids)
+        if flags.get("color_coding") and count > MAX_COLOR_CENTROIDS:
+            raise ValueError(f"--color-coding supports at most {MAX_COLOR_CENTROIDS} centroids, but the layout "
+                             f"asks for {count} ({_layout_text(n_centroids)}). Use fewer centroids or drop "
+                             f"--color-coding.")
+        hp = {"n_centroids": n_centroids}
+        if flags.get("centroids_trainable"):
+            hp["centroids_trainable"] = True
+        return hp
+
+    def train_pictures(self, flags):
+        return ("kernels_color",) if flags.get("color_coding") else ()
 
     def make_layer(self, filters, kernel_size, strides, padding, **hp):
         hp.setdefault("centroids_trainable", self.trainable_centroids)
@@ -287,12 +256,20 @@ class _SISWSFamilyBase(Family):
         return oh * ow * filters * s * (kh * kw * int(input_shape[-1]) + 1)
 
 
+def _speed_hyperparameters(shape):
+    return {"n_centroids": layout_for_count(shape.centroids), "seed": 0}
+
+
 @register_family("sisws")
 class SISWSFamily(_SISWSFamilyBase):
     description = "SISWS: S kernel-centroid pairs mixed by position, fixed centroids (soft sharing)."
+    speed = SpeedSpec(_speed_hyperparameters, reference="sisws", targets=(
+        SpeedTarget("reference", 0.75, route="auto"), SpeedTarget("conv_K", 4.0, route="auto"),
+        SpeedTarget("conv_K", 2.5, route="auto", aim=True)))
 
 
 @register_family("sisws_trainable")
 class SISWSTrainableFamily(_SISWSFamilyBase):
     description = "SISWS with trainable centroid positions and bandwidths (soft sharing, learned layout)."
     trainable_centroids = True
+    speed = SpeedSpec(_speed_hyperparameters, reference="sisws", targets=(SpeedTarget("reference", 0.75, route="auto"),))

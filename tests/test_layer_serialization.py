@@ -40,3 +40,20 @@ def test_keras_file_round_trip(family_name, padding, strides, tmp_path, rng):
     config, loaded_config = layer.get_config(), loaded_layer.get_config()
     config.pop("name"), loaded_config.pop("name")
     assert loaded_config == config
+
+
+def test_config_holds_exactly_the_constructor_arguments(family_name):
+    import inspect
+
+    layer = layers.get_family(family_name).build(3, 3, 1, "same")
+    layer.build((None, 6, 6, 2))
+    params = [p for p in inspect.signature(type(layer).__init__).parameters.values()
+              if p.kind is p.POSITIONAL_OR_KEYWORD and p.name != "self"]
+    config = layer.get_config()
+    # name, trainable, dtype are Keras's; route_ran records what a routed layer decided.
+    extra = {"name", "trainable", "dtype", "route_ran"}
+    assert set(config) - extra == {p.name for p in params}
+    assert ("route_ran" in config) == bool(layers.get_family(family_name).routes)
+    clone = type(layer).from_config(config)
+    assert {k: v for k, v in clone.get_config().items() if k != "name"} == {
+        k: v for k, v in config.items() if k not in ("name", "route_ran")}

@@ -15,11 +15,26 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import layers
 from bench.speed import command as speed
+from bench.speed import targets as speed_targets
 
 ROOT = Path(__file__).resolve().parent.parent
 SOFT_ROWS = [f"{family}[{route}]" for family in ("sisws", "sisws_trainable", "lrlc") for route in ("conv", "mix", "auto")]
 REFERENCE_ROWS = ["sisws_reference", "sisws_trainable_reference", "lrlc_reference"]
+
+
+def declared_rows():
+    """Every row the families' hooks ask for: one per route (or one), and a literal reference row."""
+    rows = []
+    for name in layers.list_families():
+        family = layers.get_family(name)
+        if family.speed is None:
+            continue
+        rows += [f"{name}[{route}]" for route in family.routes] or [name]
+        if family.speed.reference not in (None, "tf_keras"):
+            rows.append(f"{name}_reference")
+    return rows
 
 
 def tf_keras_available() -> bool:
@@ -55,6 +70,7 @@ def test_quick_csv_is_well_formed(quick_run):
     if tf_keras_available():
         expected += ["tf_keras_lc1", "tf_keras_lc2", "tf_keras_lc3"]
     assert sorted(df["variant"]) == sorted(expected)
+    assert set(declared_rows()) <= set(df["variant"])  # the rows come from the families' hooks
     assert df["variant"].is_unique
     quick = speed.QUICK
     for key in ("batch", "height", "width", "channels", "filters", "kernel_size", "centroids", "rank"):
@@ -176,3 +192,28 @@ def test_out_must_not_be_a_directory(tmp_path, capsys):
 def test_bad_sample_seconds_is_a_clear_error(value, tmp_path, capsys):
     assert speed.main(["--quick", "--sample-seconds", value, "--out", str(tmp_path / "s.csv")]) == 2
     assert "--sample-seconds" in capsys.readouterr().err
+
+
+def fake_table(ratio: float):
+    """A measured table in which every row has the same ratios, as the targets read them."""
+    rows = ["conv_K", "tf_keras_lc2"] + declared_rows()
+    return pd.DataFrame({
+        "variant": rows, "family": [r.split("[")[0].replace("_reference", "") for r in rows],
+        "kind": ["ours" if "[" in r or r == "locally_connected" else "reference" for r in rows],
+        "compare_to": ["tf_keras_lc2" if r == "locally_connected" else "" for r in rows],
+        "train_x_ref": ratio, "train_x_conv_k": ratio, "mem_x_ref": ratio})
+
+
+def test_targets_are_the_ones_the_families_declare():
+    checks = speed_targets.targets(fake_table(0.5))
+    declared = [(name, t) for name in layers.list_families() if layers.get_family(name).speed
+                for t in layers.get_family(name).speed.targets]
+    assert len(checks) == len(declared) + 1  # + the memory goal over every route
+    assert [c["limit"] for c in checks[:-1]] == [t.limit for _, t in declared]
+    texts = [c["target"] for c in checks]
+    assert "locally_connected train <= 0.2 x fastest tf_keras (tf_keras_lc2)" in texts
+    assert "sisws[auto] train <= 2.5 x conv_K (aim)" in texts
+    assert "lrlc[auto] train <= 0.75 x its literal reference" in texts
+    assert [c["met"] for c in checks] == [0.5 <= c["limit"] for c in checks]
+    assert all(c["met"] is False for c in speed_targets.targets(fake_table(10.0)))
+    assert "not measured" in speed_targets.format_targets(speed_targets.targets(fake_table(0.5).iloc[:1]))

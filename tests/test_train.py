@@ -30,6 +30,7 @@ import layers
 from bench import visualize as viz
 from bench.train import command as train
 from bench.data import load_dataset
+from bench.train.flags import family_settings
 from bench.train.tensorboard_images import TILE_SIDE, KernelImages
 from bench.train.archs import ARCHS, build_model, spatial_layer_names
 
@@ -209,18 +210,34 @@ def test_verbosity_one_writes_images_every_epoch_without_colour(trainable_run):
 
 
 # -- the image callback and the architectures, in process ---------------------------------------
-def test_kernel_images_work_for_every_family(family_name, tmp_path):
+@pytest.mark.parametrize("name_the_family", [True, False])
+def test_kernel_images_work_for_every_family(family_name, name_the_family, tmp_path):
     keras.utils.set_random_seed(0)
     model = build_model("sisws-demo", family_name, (8, 8, 1), 3, (2, 3))
-    callback = KernelImages(tmp_path / "images", tmp_path / "png", [f"{family_name}_0"])
+    callback = KernelImages(tmp_path / "images", tmp_path / "png", [f"{family_name}_0"],
+                            family=family_name if name_the_family else None)
     callback.set_model(model)
     callback.write(0)
     events = read_events(tmp_path / "images")
-    centroids = isinstance(model.get_layer(f"{family_name}_0"), layers.SISWS2D)
+    # Kernel grids for every family, plus each other picture the family declares (SISWS: similarity).
+    declared = {f"{family_name}_0/{kind}" for kind in layers.get_family(family_name).pictures if kind != "kernels"}
     expected = {f"{family_name}_0/kernels", f"{family_name}_0/kernels_overview"}
-    assert set(events) == expected | ({f"{family_name}_0/similarity"} if centroids else set())
+    assert set(events) == expected | declared
+    assert (f"{family_name}_0/similarity" in events) == family_name.startswith("sisws")
     assert png_count(events[f"{family_name}_0/kernels"][0]) == 2
     assert len(list((tmp_path / "png" / f"{family_name}_0").glob("kernels_filter_*.png"))) == 2
+
+
+def test_kernel_images_colour_codes_only_layers_with_centroids(tmp_path):
+    keras.utils.set_random_seed(0)
+    for family_name, coded in (("sisws", True), ("lrlc", False)):
+        model = build_model("sisws-demo", family_name, (8, 8, 1), 3, (2, 3))
+        callback = KernelImages(tmp_path / family_name, tmp_path / "png", [f"{family_name}_0"],
+                                pictures=("kernels_color",), family=family_name)
+        callback.set_model(model)
+        tags = set(callback.images())
+        assert ({f"{family_name}_0/kernels_color", f"{family_name}_0/kernels_color_overview", "legend"} <= tags) == coded
+        assert ("legend" in tags) == coded
 
 
 @pytest.mark.parametrize("arch", ARCHS)
@@ -268,7 +285,39 @@ def test_add_parser_registers_the_train_subcommand():
     assert args.centroid_grid == [3, 2] and args.centroids_trainable and args.color_coding
     assert (args.dataset, args.family, args.arch, args.epochs, args.log_verbosity) == (
         "digits", "sisws", "sisws-demo", 10, 0)
-    assert train.family_hyperparameters(args) == {"n_centroids": (3, 2), "centroids_trainable": True}
+    assert family_settings(args) == ({"n_centroids": (3, 2), "centroids_trainable": True}, ("kernels_color",))
+    plain = parser.parse_args(["train"])
+    assert family_settings(plain) == ({"n_centroids": (2, 2)}, ())  # the original demo's 2×2 grid
+    assert family_settings(parser.parse_args(["train", "--family", "conv"])) == ({}, ())
+
+
+def test_family_flags_come_from_the_families_hooks(capsys):
+    parser = argparse.ArgumentParser(prog="wsbench")
+    train.add_parser(parser.add_subparsers(dest="command", required=True))
+    with pytest.raises(SystemExit):
+        parser.parse_args(["train", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    for name in layers.list_families():
+        for flag in layers.get_family(name).train_flags:
+            accepting = [n for n in layers.list_families()
+                         if flag.flag in [f.flag for f in layers.get_family(n).train_flags]]
+            assert flag.flag in help_text
+            assert f"[{', '.join(accepting)}]" in help_text
+    assert "[sisws, sisws_trainable]" in help_text  # the centroid flags
+
+
+def test_building_the_parser_imports_no_family():
+    code = ("import argparse, sys\n"
+            "from bench.train import command\n"
+            "parser = argparse.ArgumentParser()\n"
+            "command.add_parser(parser.add_subparsers(dest='command'))\n"
+            "print('before', 'tensorflow' in sys.modules, 'layers' in sys.modules)\n"
+            "args = parser.parse_args(['train', '--n-centroids', '3'])\n"
+            "print('after', 'layers' in sys.modules, args.n_centroids)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "before False False" in done.stdout and "after True 3" in done.stdout
 
 
 @pytest.mark.parametrize("flags,message", [

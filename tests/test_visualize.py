@@ -234,3 +234,9 @@ def test_kernel_grid_works_for_every_registered_family_in_a_model(family_name, r
     model = keras.Model(inputs, outputs)
     tiles = viz.kernel_grid_image(model.get_layer("spatial"), n_positions=2)
     assert tiles.shape == (2, 9, 9, 3)
+
+
+def test_colour_coding_limit_of_the_train_flag_is_the_palette_size():
+    from layers.sisws import MAX_COLOR_CENTROIDS
+
+    assert MAX_COLOR_CENTROIDS == viz.MAX_CENTROID_COLORS == len(viz.centroid_colors(viz.MAX_CENTROID_COLORS))

@@ -119,6 +119,52 @@ def summarize(values: List[float]) -> Dict[str, float]:
     return {"median": statistics.median(ms), "iqr": q3 - q1, "min": ms[0]}
 
 
+def measure(shape, repeats: int, warmup: int = 1, threads: Optional[int] = None, memory: bool = True,
+            matmul_size: int = 2048, min_sample_s: float = 0.02, log=print):
+    """Builds, times and memory-probes every variant for ``shape``.
+
+    Returns:
+        (rows, notes, peak_gflop_s): one dict per variant with raw measurements.
+    """
+    import tensorflow as tf
+
+    from bench.speed.table import format_rounds
+    from bench.speed.variants import build_variants
+
+    variants, notes = build_variants(shape)
+    x = tf.random.normal(shape.input_shape, seed=3)
+    steps = {v.name: compile_steps(v, x) for v in variants}
+    # Training steps first, then forward passes, each in variant order: a row and its
+    # reference run a few seconds apart in every round, which makes their ratio paired.
+    tasks = {(name, "train"): train for name, (train, _) in steps.items()}
+    tasks.update({(name, "fwd"): forward for name, (_, forward) in steps.items()})
+    peak_step, peak_flops = matmul_peak_task(matmul_size)
+    tasks[("matmul_peak", "peak")] = peak_step
+    log(f"timing {len(variants)} variants x (train, forward) + matmul peak, {repeats} interleaved rounds ...")
+    samples = time_interleaved(tasks, repeats=repeats, warmup=warmup, min_sample_s=min_sample_s,
+                               progress=lambda msg: log(f"  {msg}"))
+    peak_gflops = peak_flops / (summarize(samples[("matmul_peak", "peak")]["wall"])["median"] * 1e-3) / 1e9
+    memory_mb: Dict[str, Optional[float]] = {v.name: None for v in variants}
+    if memory:
+        log("probing the peak memory of one training step per variant (child process) ...")
+        memory_mb, note = probe_memory(shape, [v.name for v in variants], threads=threads)
+        if note:
+            notes.append(note)
+    rows = []
+    for v in variants:
+        tr, fw = samples[(v.name, "train")], samples[(v.name, "fwd")]
+        t, f = summarize(tr["wall"]), summarize(fw["wall"])
+        rows.append(dict(
+            variant=v.name, family=v.family, kind=v.kind, route=v.route, compare_to=v.compare_to,
+            train_ms=t["median"], train_iqr_ms=t["iqr"], train_min_ms=t["min"],
+            train_cpu_ms=summarize(tr["cpu"])["median"],
+            fwd_ms=f["median"], fwd_iqr_ms=f["iqr"], fwd_min_ms=f["min"], fwd_cpu_ms=summarize(fw["cpu"])["median"],
+            macs_per_image=v.macs, step_mem_mb=memory_mb.get(v.name),
+            train_rounds_ms=format_rounds(tr["wall"]), fwd_rounds_ms=format_rounds(fw["wall"]),
+        ))
+    return rows, notes, peak_gflops
+
+
 # -- memory probe (runs in a child process) ---------------------------------------------------
 def probe_memory(shape, names: List[str], threads: Optional[int] = None, timeout: float = 1800.0):
     """Peak extra memory of one training step per variant, measured in a child process.

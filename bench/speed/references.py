@@ -6,11 +6,20 @@ variables). None of them reuses code from ``layers/``: they are the yardstick, w
 from the definitions in DESIGN.md and the layers' documented storage conventions
 (channel k·S + s of a SISWS kernel is kernel–centroid pair s of filter k; channel
 k·rank + r of an LRLC kernel is basis kernel r of filter k).
+
+A family chooses its yardstick by name (``SpeedSpec.reference``): a key of
+:data:`REFERENCES`, or :data:`TF_KERAS` for tf_keras's own LocallyConnected2D.
 """
 
 from __future__ import annotations
 
+from typing import Callable
+
 import tensorflow as tf
+
+#: The reference that is not a formulation here but tf_keras's LocallyConnected2D
+#: (implementations 1, 2, 3; the fastest is the reference).
+TF_KERAS = "tf_keras"
 
 
 def _conv(layer, x):
@@ -98,3 +107,21 @@ def locally_connected_reference(layer, x):
     if layer.use_bias:
         out = out + layer.bias
     return layer.activation(out)
+
+
+#: Reference name → ``(built layer, x) -> output``.
+REFERENCES = {"sisws": sisws_reference, "lrlc": lrlc_reference, "locally_connected": locally_connected_reference}
+
+
+def reference_function(reference, family_name: str) -> Callable:
+    """The function a family's ``SpeedSpec.reference`` names (or is).
+
+    Raises:
+        ValueError: an unknown name, listing the known ones.
+    """
+    if callable(reference):
+        return reference
+    if reference not in REFERENCES:
+        raise ValueError(f"family {family_name!r} names speed reference {reference!r}: known references are "
+                         f"{sorted(REFERENCES) + [TF_KERAS]}, or give a callable (layer, x) -> output.")
+    return REFERENCES[reference]

@@ -2,19 +2,19 @@
 
 A :class:`Variant` is a callable layer plus its trainable variables and the analytic
 multiply-accumulates its formulation performs, so the timer can run and differentiate it
-without knowing what it is.
+without knowing what it is. Which rows a family gets, its ``Family.speed`` and
+``Family.routes`` hooks say; no layer class is named here.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Callable, List, Tuple
 
 from layers.shapes import conv_output_shape, pair
 
-ROUTES = ("conv", "mix", "auto")
-SOFT_FAMILIES = ("sisws", "sisws_trainable", "lrlc")
+#: The family the conv_K / conv_KS baseline rows are filed under (they are Keras Conv2D layers).
+BASELINE_FAMILY = "conv"
 
 
 @dataclass(frozen=True)
@@ -41,12 +41,6 @@ class SpeedShape:
         oh, ow = conv_output_shape((self.height, self.width), self.kernel_size, self.strides, self.padding)
         return (self.batch, oh, ow, self.filters)
 
-    @property
-    def n_centroids(self):
-        """A square S becomes a grid (as the 'gridRxR' layouts); any other S is random."""
-        root = math.isqrt(self.centroids)
-        return (root, root) if root * root == self.centroids else self.centroids
-
     def base_macs(self) -> int:
         """Multiply-accumulates per image of a K-filter convolution (= a locally connected layer)."""
         _, oh, ow, k = self.output_shape
@@ -60,7 +54,7 @@ class Variant:
 
     Attributes:
         name: row label, e.g. ``sisws[mix]``.
-        family: layer family ('conv', 'locally_connected', 'sisws', ...).
+        family: the layer family the row belongs to.
         kind: 'baseline', 'ours', 'reference' or 'tf_keras'.
         route: the route that ran ('' when the layer has none).
         compare_to: the row this one is compared with ('tf_keras' = the fastest tf_keras row).
@@ -97,8 +91,99 @@ def _soft_macs(shape: SpeedShape, n: int, route: str) -> float:
     return shape.base_macs() * (1 + n / shape.batch)
 
 
+def _conv_baselines(shape: SpeedShape) -> List[Tuple[str, Callable[[], Variant]]]:
+    """conv_K (a Conv2D with K filters: a locally connected layer's multiply-adds) and conv_KS
+    (K·S filters: what a literal S-kernel soft-sharing convolution costs)."""
+    import keras
+
+    def conv(filters, name, macs):
+        def make():
+            layer = _keras_layer(keras.layers.Conv2D(filters, shape.kernel_size, strides=shape.strides,
+                                                     padding=shape.padding), shape)
+            return Variant(name, BASELINE_FAMILY, "baseline", "", "", macs, layer, layer.trainable_variables)
+        return make
+
+    base = shape.base_macs()
+    return [("conv_K", conv(shape.filters, "conv_K", base)),
+            ("conv_KS", conv(shape.filters * shape.centroids, "conv_KS", base * shape.centroids))]
+
+
+def _tf_keras_rows(shape: SpeedShape, family: str, notes: List[str]) -> List[Tuple[str, Callable[[], Variant]]]:
+    """tf_keras's LocallyConnected2D implementations 1, 2, 3 (tf_keras is a dev extra)."""
+    try:
+        import tf_keras
+    except ImportError:
+        notes.append("tf_keras is not installed (it is a dev extra: pip install -e '.[dev]'): "
+                     "the tf_keras LocallyConnected2D rows are skipped.")
+        return []
+    specs = []
+    for impl in (1, 2, 3):
+        if impl == 1 and shape.padding != "valid":
+            notes.append("tf_keras LocallyConnected2D implementation 1 supports only padding='valid': row skipped.")
+            continue
+
+        def make(impl=impl):
+            layer = tf_keras.layers.LocallyConnected2D(shape.filters, shape.kernel_size, strides=shape.strides,
+                                                       padding=shape.padding, implementation=impl)
+            layer.build(shape.input_shape)
+            return Variant(f"tf_keras_lc{impl}", family, "tf_keras", "", "", shape.base_macs(), layer,
+                           layer.trainable_variables)
+
+        specs.append((f"tf_keras_lc{impl}", make))
+    return specs
+
+
+def _family_macs(family, shape: SpeedShape, hp) -> float:
+    try:
+        return family.macs(shape.input_shape[1:], shape.filters, shape.kernel_size, shape.strides, shape.padding, **hp)
+    except NotImplementedError:  # a plugin without a MAC formula: count a K-filter convolution
+        return shape.base_macs()
+
+
+def _family_rows(family, shape: SpeedShape, notes: List[str]) -> List[Tuple[str, Callable[[], Variant]]]:
+    """A family's rows, from its hooks: one per route (or one), its reference row(s)."""
+    from bench.speed.references import TF_KERAS, reference_function
+
+    name, spec = family.name, family.speed
+    hp = dict(spec.hyperparameters(shape))
+    literal = None if spec.reference in (None, TF_KERAS) else reference_function(spec.reference, name)
+    compare_to = TF_KERAS if spec.reference == TF_KERAS else (f"{name}_reference" if literal else "")
+
+    def build(**extra):
+        return _keras_layer(family.build(shape.filters, shape.kernel_size, shape.strides, shape.padding,
+                                         **hp, **extra), shape)
+
+    def macs(layer, route: str) -> float:
+        return _soft_macs(shape, layer.n_mixed_kernels, route) if family.routes else _family_macs(family, shape, hp)
+
+    def ours(route: str):
+        def make():
+            layer = build(route=route) if route else build()
+            ran = layer.chosen_route() if route else ""
+            return Variant(f"{name}[{route}]" if route else name, name, "ours", ran, compare_to, macs(layer, ran),
+                           layer, layer.trainable_variables)
+        return make
+
+    def reference():
+        layer = build()
+        return Variant(f"{name}_reference", name, "reference", "", "", macs(layer, "conv"),
+                       lambda x: literal(layer, x), layer.trainable_variables)
+
+    specs = [(f"{name}[{route}]", ours(route)) for route in family.routes] or [(name, ours(""))]
+    if spec.reference == TF_KERAS:
+        specs += _tf_keras_rows(shape, name, notes)
+    elif literal is not None:
+        specs.append((f"{name}_reference", reference))
+    return specs
+
+
 def build_variants(shape: SpeedShape, only=None) -> Tuple[List[Variant], List[str]]:
-    """Builds every variant for ``shape``.
+    """Builds the baselines and every timed family's rows for ``shape``.
+
+    A family is timed when it declares ``Family.speed``; it gets one row per route
+    (``Family.routes``; ``<family>[<route>]``) or one row (``<family>``), each compared
+    with its reference: a literal formulation timed as ``<family>_reference``, or
+    tf_keras's LocallyConnected2D rows. See :class:`layers.family.SpeedSpec`.
 
     Args:
         shape: the input/layer shape.
@@ -107,89 +192,14 @@ def build_variants(shape: SpeedShape, only=None) -> Tuple[List[Variant], List[st
     Returns:
         (variants, notes): notes say which rows were skipped and why.
     """
-    import keras
+    import layers
 
-    from bench.speed import references as refs
-    from layers import LocallyConnected2D, LowRankLocallyConnected2D, SISWS2D
-
-    ks, st, pad, k = shape.kernel_size, shape.strides, shape.padding, shape.filters
-    s, r = shape.centroids, shape.rank
-    base = shape.base_macs()
-    specs: List[Tuple[str, Callable[[], Variant]]] = []
     notes: List[str] = []
-
-    def conv(filters, name, macs):
-        layer = _keras_layer(keras.layers.Conv2D(filters, ks, strides=st, padding=pad), shape)
-        return Variant(name, "conv", "baseline", "", "", macs, layer, layer.trainable_variables)
-
-    specs.append(("conv_K", lambda: conv(k, "conv_K", base)))
-    specs.append(("conv_KS", lambda: conv(k * s, "conv_KS", base * s)))
-
-    def ours_lc():
-        layer = _keras_layer(LocallyConnected2D(k, ks, strides=st, padding=pad), shape)
-        return Variant("locally_connected", "locally_connected", "ours", "", "tf_keras", base, layer,
-                       layer.trainable_variables)
-
-    specs.append(("locally_connected", ours_lc))
-    try:
-        import tf_keras
-    except ImportError:
-        tf_keras = None
-        notes.append("tf_keras is not installed (it is a dev extra: pip install -e '.[dev]'): "
-                     "the tf_keras LocallyConnected2D rows are skipped.")
-    if tf_keras is not None:
-        for impl in (1, 2, 3):
-            if impl == 1 and pad != "valid":
-                notes.append("tf_keras LocallyConnected2D implementation 1 supports only padding='valid': row skipped.")
-                continue
-
-            def tfk(impl=impl):
-                layer = tf_keras.layers.LocallyConnected2D(k, ks, strides=st, padding=pad, implementation=impl)
-                layer.build(shape.input_shape)
-                return Variant(f"tf_keras_lc{impl}", "locally_connected", "tf_keras", "", "", base, layer,
-                               layer.trainable_variables)
-
-            specs.append((f"tf_keras_lc{impl}", tfk))
-
-    def sisws(family, route):
-        def make():
-            layer = _keras_layer(SISWS2D(k, ks, strides=st, padding=pad, n_centroids=shape.n_centroids,
-                                         centroids_trainable=family == "sisws_trainable", route=route, seed=0), shape)
-            ran = layer.chosen_route()
-            return Variant(f"{family}[{route}]", family, "ours", ran, f"{family}_reference", _soft_macs(shape, s, ran),
-                           layer, layer.trainable_variables)
-        return make
-
-    def sisws_ref(family):
-        def make():
-            layer = _keras_layer(SISWS2D(k, ks, strides=st, padding=pad, n_centroids=shape.n_centroids,
-                                         centroids_trainable=family == "sisws_trainable", seed=0), shape)
-            return Variant(f"{family}_reference", family, "reference", "", "", _soft_macs(shape, s, "conv"),
-                           lambda x: refs.sisws_reference(layer, x), layer.trainable_variables)
-        return make
-
-    for family in ("sisws", "sisws_trainable"):
-        for route in ROUTES:
-            specs.append((f"{family}[{route}]", sisws(family, route)))
-        specs.append((f"{family}_reference", sisws_ref(family)))
-
-    def lrlc(route):
-        def make():
-            layer = _keras_layer(LowRankLocallyConnected2D(k, ks, strides=st, padding=pad, rank=r, route=route), shape)
-            ran = layer.chosen_route()
-            return Variant(f"lrlc[{route}]", "lrlc", "ours", ran, "lrlc_reference", _soft_macs(shape, r, ran), layer,
-                           layer.trainable_variables)
-        return make
-
-    def lrlc_ref():
-        layer = _keras_layer(LowRankLocallyConnected2D(k, ks, strides=st, padding=pad, rank=r), shape)
-        return Variant("lrlc_reference", "lrlc", "reference", "", "", _soft_macs(shape, r, "conv"),
-                       lambda x: refs.lrlc_reference(layer, x), layer.trainable_variables)
-
-    for route in ROUTES:
-        specs.append((f"lrlc[{route}]", lrlc(route)))
-    specs.append(("lrlc_reference", lrlc_ref))
-
+    specs = _conv_baselines(shape)
+    for name in layers.list_families():
+        family = layers.get_family(name)
+        if family.speed is not None:
+            specs += _family_rows(family, shape, notes)
     wanted = None if only is None else set(only)
     variants = [make() for name, make in specs if wanted is None or name in wanted]
     return variants, notes

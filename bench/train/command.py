@@ -13,9 +13,12 @@ Files under the logdir::
     png/<layer>/*.png      the same images as PNGs (latest state)
     model.keras            the trained model (unless --save points elsewhere)
     test_predictions.npy   softmax outputs on the test split, from the trained model
-    train_summary.json     settings, test accuracy, parameters, centroids before/after
+    train_summary.json     settings, test accuracy, parameters, and the weights the family
+                           watches before/after (e.g. SISWS's centroids_initial / _final)
 
-This module imports TensorFlow only inside :func:`run`, so building the parser is cheap.
+This module imports TensorFlow only inside :func:`run`, and the subcommand's parser adds the
+family flags (which import the families) only when ``train`` is parsed, so building
+`wsbench`'s parser stays cheap.
 """
 
 from __future__ import annotations
@@ -30,47 +33,35 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 from bench.train.archs import ARCHS, DEFAULT_FILTERS, check_filters_for_arch, spatial_layer_names
+from bench.train.flags import TrainError, add_family_flags, defer_family_flags, family_settings
 
-#: Families whose layers have centroids; the centroid flags apply only to them.
-SISWS_FAMILIES = ("sisws", "sisws_trainable")
-#: The original layer's colour coding allowed at most this many centroids.
-MAX_COLOR_CENTROIDS = 12
-#: The original demo's centroid layout when neither --centroid-grid nor --n-centroids is given.
-DEFAULT_GRID = (2, 2)
+#: The original demo's layer family.
+DEFAULT_FAMILY = "sisws"
 VERBOSITY_HELP = ("0: scalars each epoch, images once at the end; 1: images every epoch; "
                   "2: also weight histograms; 3: also images of every spatial layer, not only the first, "
                   "and the graph")
 
 PROG = "wsbench train"
+DESCRIPTION = ("Train one model the way the original SISWS demo did and write TensorBoard scalars and kernel / "
+               "centroid images (also as PNGs). Family flags come from the families (see `wsbench families`).")
 
-
-class TrainError(ValueError):
-    """A flag value `wsbench train` cannot use; the message names it and what is accepted."""
+__all__ = ["TrainError", "add_arguments", "add_parser", "check_args", "run", "main"]
 
 
 # -- command line -------------------------------------------------------------------------------
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    """Declares the `train` flags on ``p``."""
+    """Declares the flags every family shares on ``p`` (the family flags: :mod:`bench.train.flags`)."""
     p.add_argument("--dataset", default="digits",
                    help="digits, faces, shapes-aligned, shapes-anywhere, mnist, fashion_mnist, cifar10 "
                         "or a path to an .npz (default: digits)")
-    p.add_argument("--family", default="sisws", help="layer family of the spatial layers (default: sisws; "
-                                                     "see `wsbench families`)")
+    p.add_argument("--family", default=DEFAULT_FAMILY, help=f"layer family of the spatial layers (default: "
+                                                            f"{DEFAULT_FAMILY}; see `wsbench families`)")
     p.add_argument("--arch", default="sisws-demo", choices=ARCHS,
                    help="network: the original SISWS demo, the classic lecture convnet, or the benchmark "
                         "backbone (default: sisws-demo)")
-    p.add_argument("--centroid-grid", nargs="+", type=int, metavar="N",
-                   help="two numbers R C: initialise the centroids on an R×C grid (default 2 2; SISWS only)")
-    p.add_argument("--n-centroids", type=int, metavar="N",
-                   help="initialise N centroids uniformly at random instead of on a grid (SISWS only)")
-    p.add_argument("--centroids-trainable", action="store_true",
-                   help="learn the centroid positions (and bandwidths); always on for sisws_trainable")
     p.add_argument("--n-filters", nargs="+", type=int, metavar="N",
                    help="filters of each spatial layer (default: " + "; ".join(
                        f"{a} {' '.join(map(str, f))}" for a, f in DEFAULT_FILTERS.items()) + ")")
-    p.add_argument("--color-coding", action="store_true",
-                   help="also draw the kernels tinted by their dominant centroid, with a legend (SISWS, "
-                        f"at most {MAX_COLOR_CENTROIDS} centroids)")
     p.add_argument("--logdir", help="TensorBoard and output directory "
                                     "(default: runs/train/<dataset>-<family>-<arch>-<time>)")
     p.add_argument("--log-verbosity", type=int, default=0, choices=range(4), metavar="{0,1,2,3}",
@@ -83,64 +74,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    """Registers the ``train`` subcommand on an argparse subparsers object."""
-    p = subparsers.add_parser(
-        "train", help="train one model and log its kernels and centroids to TensorBoard",
-        description="Train one model the way the original SISWS demo did and write TensorBoard scalars "
-                    "and kernel / centroid images (also as PNGs).")
-    add_arguments(p)
-    return p
+    """Registers the ``train`` subcommand on an argparse subparsers object.
 
-
-def family_hyperparameters(args) -> Dict[str, Any]:
-    """The family keyword arguments the flags ask for (centroid layout, trainability).
-
-    Raises:
-        TrainError: for any flag combination the layer cannot honour.
+    The family flags are added when ``train`` is parsed (see
+    :class:`bench.train.flags.FamilyFlagsParser`), so building the parser imports no family
+    and no TensorFlow.
     """
-    centroid_flags = [flag for flag, used in (("--centroid-grid", args.centroid_grid is not None),
-                                              ("--n-centroids", args.n_centroids is not None),
-                                              ("--centroids-trainable", args.centroids_trainable),
-                                              ("--color-coding", args.color_coding)) if used]
-    if args.family not in SISWS_FAMILIES:
-        if centroid_flags:
-            verb = "applies" if len(centroid_flags) == 1 else "apply"
-            raise TrainError(f"{', '.join(centroid_flags)} {verb} only to the families with centroids "
-                             f"({', '.join(SISWS_FAMILIES)}), not to --family {args.family!r}.")
-        return {}
-    if args.centroid_grid is not None and args.n_centroids is not None:
-        raise TrainError(f"--centroid-grid {' '.join(map(str, args.centroid_grid))} and --n-centroids "
-                         f"{args.n_centroids} exclude each other: a grid places the centroids on a grid, "
-                         f"--n-centroids places that many at random. Give one of them.")
-    if args.centroid_grid is not None:
-        grid = args.centroid_grid
-        if len(grid) != 2:
-            raise TrainError(f"--centroid-grid {' '.join(map(str, grid))} is not accepted: give two numbers, "
-                             f"rows and columns (e.g. --centroid-grid 2 2).")
-        if min(grid) < 1:
-            raise TrainError(f"--centroid-grid {' '.join(map(str, grid))} is not accepted: rows and columns "
-                             f"must be positive.")
-        n_centroids: Any = (int(grid[0]), int(grid[1]))
-    elif args.n_centroids is not None:
-        if args.n_centroids < 1:
-            raise TrainError(f"--n-centroids {args.n_centroids} is not accepted: give a positive number.")
-        n_centroids = int(args.n_centroids)
-    else:
-        n_centroids = DEFAULT_GRID
-    count = n_centroids if isinstance(n_centroids, int) else n_centroids[0] * n_centroids[1]
-    if args.color_coding and count > MAX_COLOR_CENTROIDS:
-        raise TrainError(f"--color-coding supports at most {MAX_COLOR_CENTROIDS} centroids, but the layout asks "
-                         f"for {count} ({_layout_text(n_centroids)}). Use fewer centroids or drop --color-coding.")
-    hp: Dict[str, Any] = {"n_centroids": n_centroids}
-    if args.centroids_trainable:
-        hp["centroids_trainable"] = True
-    return hp
-
-
-def _layout_text(n_centroids) -> str:
-    if isinstance(n_centroids, int):
-        return f"--n-centroids {n_centroids}"
-    return f"--centroid-grid {n_centroids[0]} {n_centroids[1]}"
+    p = subparsers.add_parser(
+        "train", help="train one model and log its kernels and centroids to TensorBoard", description=DESCRIPTION)
+    add_arguments(p)
+    return defer_family_flags(p)
 
 
 def check_args(args) -> Dict[str, Any]:
@@ -148,6 +91,7 @@ def check_args(args) -> Dict[str, Any]:
 
     Raises:
         TrainError: naming the bad value and what would be accepted.
+        FamilyError: an unknown family.
     """
     for flag, value, lowest in (("--epochs", args.epochs, 1), ("--batch-size", args.batch_size, 1),
                                 ("--seed", args.seed, 0)):
@@ -160,24 +104,28 @@ def check_args(args) -> Dict[str, Any]:
         n_filters = check_filters_for_arch(args.arch, n_filters)
     except ValueError as exc:
         raise TrainError(str(exc)) from None
-    family_hp = family_hyperparameters(args)
+    family_hp, pictures = family_settings(args)
     if args.save is not None and not str(args.save).endswith(".keras"):
         raise TrainError(f"--save {args.save!r} is not accepted: the model is saved in Keras format, give a "
                          f"path ending in .keras.")
     logdir = Path(args.logdir) if args.logdir else Path("runs", "train", "-".join(
         [Path(str(args.dataset)).stem, args.family, args.arch, time.strftime("%Y%m%d-%H%M%S")]))
-    return {"n_filters": n_filters, "family_hp": family_hp, "logdir": logdir,
+    return {"n_filters": n_filters, "family_hp": family_hp, "pictures": pictures, "logdir": logdir,
             "save": Path(args.save) if args.save else logdir / "model.keras"}
 
 
 # -- training -----------------------------------------------------------------------------------
-def _centroids(model, names: List[str]) -> Dict[str, list]:
+def _watched(model, names: List[str], family) -> Dict[str, Dict[str, list]]:
+    """Weight name → layer name → value, for the weights the family asks to follow (Family.watched_weights)."""
     from keras import ops
 
-    from layers.sisws import SISWS2D
-
-    return {name: ops.convert_to_numpy(model.get_layer(name).centroids).tolist()
-            for name in names if isinstance(model.get_layer(name), SISWS2D)}
+    out: Dict[str, Dict[str, list]] = {}
+    for weight in family.watched_weights:
+        for name in names:
+            value = getattr(model.get_layer(name), weight, None)
+            if value is not None:
+                out.setdefault(weight, {})[name] = ops.convert_to_numpy(value).tolist()
+    return out
 
 
 def _prepare(args, settings: Dict[str, Any]):
@@ -186,9 +134,7 @@ def _prepare(args, settings: Dict[str, Any]):
 
     from bench.data import load_dataset
     from bench.train.archs import build_model
-    from layers import get_family
 
-    get_family(args.family)  # unknown family: FamilyError naming the known ones
     data = load_dataset(args.dataset, val_fraction=0.15, seed=args.seed)
     keras.utils.set_random_seed(args.seed)
     model = build_model(args.arch, args.family, data.input_shape, data.num_classes, settings["n_filters"],
@@ -203,8 +149,10 @@ def _fit(args, settings: Dict[str, Any], data, model) -> int:
     import numpy as np
 
     from bench.train.tensorboard_images import KernelImages
+    from layers import get_family
 
     n_filters, family_hp, logdir = settings["n_filters"], settings["family_hp"], settings["logdir"]
+    family = get_family(args.family)
     names = spatial_layer_names(args.arch, args.family, n_filters)
     watched = names if args.log_verbosity >= 3 else names[:1]
     sizes = data.sizes()
@@ -212,9 +160,9 @@ def _fit(args, settings: Dict[str, Any], data, model) -> int:
           f"{data.input_shape} ({sizes['train']} train / {sizes['val']} val / {sizes['test']} test images)")
     print(f"logging to {logdir}")
     os.makedirs(logdir, exist_ok=True)
-    centroids_before = _centroids(model, names)
-    images = KernelImages(logdir / "images", logdir / "png", watched, color_coding=args.color_coding,
-                          every_epoch=args.log_verbosity >= 1)
+    watched_before = _watched(model, names, family)
+    images = KernelImages(logdir / "images", logdir / "png", watched, pictures=settings["pictures"],
+                          every_epoch=args.log_verbosity >= 1, family=args.family)
     scalars = keras.callbacks.TensorBoard(log_dir=str(logdir), histogram_freq=1 if args.log_verbosity >= 2 else 0,
                                           write_graph=args.log_verbosity >= 3, update_freq="epoch")
     history = model.fit(data.x_train, data.y_train, validation_data=(data.x_val, data.y_val), epochs=args.epochs,
@@ -225,11 +173,11 @@ def _fit(args, settings: Dict[str, Any], data, model) -> int:
     print(f"test accuracy: {test_accuracy:.4f} (loss {test_loss:.4f}, {sizes['test']} images)")
     print(f"parameters: {trainable} trainable, {model.count_params()} total")
 
-    centroids_after = _centroids(model, names)
-    for name, before in centroids_before.items():
-        moved = float(np.abs(np.asarray(centroids_after[name]) - np.asarray(before)).max())
-        print(f"{name}: centroids moved by at most {moved:.4f} (coordinate units, scale "
-              f"{model.get_layer(name).scale:g})")
+    watched_after = _watched(model, names, family)
+    for weight, layers_before in watched_before.items():
+        for name, before in layers_before.items():
+            moved = float(np.abs(np.asarray(watched_after[weight][name]) - np.asarray(before)).max())
+            print(f"{name}: {weight} moved by at most {moved:.4f}")
 
     predictions = model.predict(data.x_test, batch_size=256, verbose=0)
     np.save(logdir / "test_predictions.npy", predictions)
@@ -248,7 +196,8 @@ def _fit(args, settings: Dict[str, Any], data, model) -> int:
         "params_trainable": trainable, "params_total": int(model.count_params()),
         "model_path": str(save), "reload_max_difference": difference,
         "history": {k: [float(v) for v in vals] for k, vals in history.history.items()},
-        "centroids_initial": centroids_before, "centroids_final": centroids_after,
+        **{f"{weight}_initial": value for weight, value in watched_before.items()},
+        **{f"{weight}_final": value for weight, value in watched_after.items()},
         "image_layers": watched, "pngs": images.written_pngs,
     }
     (logdir / "train_summary.json").write_text(json.dumps(summary, indent=1))
@@ -271,8 +220,9 @@ def run(args) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """``python -m bench.train.command [flags]``: parses ``argv`` and runs; returns the exit code."""
-    parser = argparse.ArgumentParser(prog=PROG, description=add_parser.__doc__)
+    parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION)
     add_arguments(parser)
+    add_family_flags(parser)
     return run(parser.parse_args(argv))
 
 

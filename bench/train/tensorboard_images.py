@@ -4,9 +4,11 @@ For each watched spatial layer it writes, at a step = epoch index:
 
 - ``<layer>/kernels``: one image per output filter, the kernels at sampled positions;
 - ``<layer>/kernels_overview``: all filters in one figure;
-- with colour coding (SISWS layers): ``<layer>/kernels_color`` and
-  ``<layer>/kernels_color_overview`` tinted by dominant centroid, and ``legend``;
-- for SISWS layers: ``<layer>/similarity``, the centroids over the similarity map.
+- ``<layer>/<kind>`` for every other picture kind the layer's family declares
+  (``Family.pictures``; for SISWS ``<layer>/similarity``, the centroids over the similarity map);
+- with the extra kind ``'kernels_color'`` (``Family.train_pictures``: SISWS's --color-coding)
+  and a layer with centroids: ``<layer>/kernels_color`` and ``<layer>/kernels_color_overview``
+  tinted by dominant centroid, and ``legend``.
 
 The PNGs go to ``<png_dir>/<layer>/`` with the same names (``kernels_filter_03.png``, …) and
 are overwritten at each write, so they always show the latest state.
@@ -16,40 +18,47 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import keras
 import numpy as np
 from matplotlib.image import imsave
 
 from bench import visualize as viz
-from layers.sisws import SISWS2D
 
 #: Smallest side (pixels) of a kernel tile in TensorBoard and in the PNGs.
 TILE_SIDE = 128
 
 
+#: The extra picture kind of kernels tinted by dominant centroid (per filter, overview, legend).
+KERNELS_COLOR = "kernels_color"
+
+
 class KernelImages(keras.callbacks.Callback):
-    """Writes kernel grids, colour-coded kernels, a legend and similarity maps.
+    """Writes kernel grids and the pictures the layers' family declares.
 
     Args:
         logdir: directory of the image event files (a TensorBoard run of its own).
         png_dir: directory of the PNG copies.
         layer_names: spatial layers to draw.
-        color_coding: also write the tinted kernels and the legend (SISWS layers only).
+        pictures: picture kinds to write besides the family's own (``Family.train_pictures``),
+            e.g. ``('kernels_color',)``.
         every_epoch: write after every epoch; otherwise once, when training ends.
         n_positions: sampled output positions per axis.
+        family: the name of the layers' family; None: each layer's owning family
+            (:func:`layers.family_of`).
     """
 
-    def __init__(self, logdir, png_dir, layer_names: Sequence[str], color_coding: bool = False,
-                 every_epoch: bool = True, n_positions: int = 4):
+    def __init__(self, logdir, png_dir, layer_names: Sequence[str], pictures: Sequence[str] = (),
+                 every_epoch: bool = True, n_positions: int = 4, family: Optional[str] = None):
         super().__init__()
         self.logdir = str(logdir)
         self.png_dir = Path(png_dir)
         self.layer_names = list(layer_names)
-        self.color_coding = bool(color_coding)
+        self.pictures = tuple(pictures)
         self.every_epoch = bool(every_epoch)
         self.n_positions = n_positions
+        self.family = family
         self.last_epoch = -1
         self.written_pngs: List[str] = []
         self._writer = None
@@ -69,20 +78,34 @@ class KernelImages(keras.callbacks.Callback):
     # -- drawing -----------------------------------------------------------------------------
     def images(self) -> Dict[str, np.ndarray]:
         """Tag → image batch [N, H, W, 3] in [0, 1] for the current weights."""
+        import layers
+
         out: Dict[str, np.ndarray] = {}
         for name in self.layer_names:
             layer = self.model.get_layer(name)
+            family = layers.get_family(self.family) if self.family else layers.family_of(layer)
             out[f"{name}/kernels"] = viz.enlarge(viz.kernel_grid_image(layer, self.n_positions), TILE_SIDE)
             out[f"{name}/kernels_overview"] = viz.figure_to_image(viz.kernel_grid_figure(layer, self.n_positions))[None]
-            if isinstance(layer, SISWS2D):
-                if self.color_coding:
-                    out[f"{name}/kernels_color"] = viz.enlarge(
-                        viz.kernel_grid_image(layer, self.n_positions, color_coding=True), TILE_SIDE)
-                    out[f"{name}/kernels_color_overview"] = viz.figure_to_image(
-                        viz.kernel_grid_figure(layer, self.n_positions, color_coding=True))[None]
-                    out.setdefault("legend", viz.legend_image(layer.n_kcp)[None])
-                out[f"{name}/similarity"] = viz.figure_to_image(viz.similarity_figure(layer))[None]
+            # The kernel grids above stand for the family's 'kernels' picture.
+            kinds = [k for k in self.pictures + (family.pictures if family else ()) if k != "kernels"]
+            for kind in dict.fromkeys(kinds):
+                if kind == KERNELS_COLOR:
+                    if viz.has_centroids(layer):
+                        for tag, image in self._colour_coded(name, layer).items():
+                            out.setdefault(tag, image)  # one legend: the first layer's
+                else:
+                    figure = viz.draw_picture(kind, layer, family, n_positions=self.n_positions)
+                    out[f"{name}/{kind}"] = viz.figure_to_image(figure)[None]
         return out
+
+    def _colour_coded(self, name: str, layer) -> Dict[str, np.ndarray]:
+        return {
+            f"{name}/kernels_color": viz.enlarge(viz.kernel_grid_image(layer, self.n_positions, color_coding=True),
+                                                 TILE_SIDE),
+            f"{name}/kernels_color_overview": viz.figure_to_image(
+                viz.kernel_grid_figure(layer, self.n_positions, color_coding=True))[None],
+            "legend": viz.legend_image(viz.n_centroids(layer))[None],
+        }
 
     def write(self, step: int) -> None:
         """Writes every image as a summary at ``step`` and as PNGs."""
