@@ -2,7 +2,7 @@
 
 A cell (one search and its final evaluation) shares nothing with another: it has its own
 keras-tuner project, its own seeds, and rows keyed by family and budget that
-:class:`bench.store.results.RunDir` appends under a file lock. On small data most of a trial is
+:class:`bench.store.RunDir` appends under a file lock. On small data most of a trial is
 TensorFlow tracing, which is single-threaded Python, so on an N-core machine N processes
 each taking the next cell from a queue do close to N times the work of one.
 Throughput is still measured afterwards by the parent, one model at a time.

@@ -31,11 +31,6 @@ _NON_HP_CONFIG = ("name", "trainable", "dtype") + _SHARED_LAYER_ARGS
 
 
 # -- multiply-accumulates ------------------------------------------------------------------------
-def family_layer_type(family: str) -> type:
-    """The class of ``family``'s layers (one tiny layer is built to find it)."""
-    return type(layers.get_family(family).build(1, 1, 1, "valid"))
-
-
 def layer_macs(layer: keras.layers.Layer, family: Optional[str]) -> int:
     """Multiply-accumulates per image of one layer: a family layer by its family's analytic
     formula, a Dense layer as inputs × units, anything else 0."""
@@ -59,7 +54,7 @@ def model_macs(model: keras.Model, family: str) -> int:
     Raises:
         ValueError: the model has no layer of the family and no Dense layer.
     """
-    kind = family_layer_type(family)
+    owner_family = layers.get_family(family)
     total, counted = 0, 0
     stack: List[keras.layers.Layer] = list(model.layers)
     while stack:
@@ -67,7 +62,7 @@ def model_macs(model: keras.Model, family: str) -> int:
         if isinstance(layer, keras.Model):
             stack = list(layer.layers) + stack
             continue
-        owner = family if type(layer) is kind else None
+        owner = family if owner_family.owns(layer) else None
         if owner is not None or isinstance(layer, keras.layers.Dense):
             total += layer_macs(layer, owner)
             counted += 1

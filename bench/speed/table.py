@@ -133,7 +133,7 @@ def write_csv(df, path: Path) -> None:
     """Writes ``df`` to ``path`` atomically, replacing earlier rows of the same shape and threads."""
     import pandas as pd
 
-    from bench.store.run_files import write_csv_atomic
+    from bench.store.atomic import write_csv_atomic
 
     path = Path(path)
     if path.exists():
@@ -145,4 +145,4 @@ def write_csv(df, path: Path) -> None:
             key = df[SHAPE_KEY].iloc[0].astype(str).tolist()
             same = old[SHAPE_KEY].astype(str).apply(list, axis=1).apply(lambda k: k == key)
             df = pd.concat([old.loc[~same, CSV_COLUMNS], df], ignore_index=True)
-    write_csv_atomic(df, path, CSV_COLUMNS)
+    write_csv_atomic(df[CSV_COLUMNS], path)

@@ -148,6 +148,7 @@ def _fit(args, settings: Dict[str, Any], data, model) -> int:
     import keras
     import numpy as np
 
+    from bench.run.backbone import trainable_parameters
     from bench.train.tensorboard_images import KernelImages
     from layers import get_family
 
@@ -169,7 +170,7 @@ def _fit(args, settings: Dict[str, Any], data, model) -> int:
                         batch_size=args.batch_size, callbacks=[scalars, images], verbose=2)
 
     test_loss, test_accuracy = model.evaluate(data.x_test, data.y_test, batch_size=256, verbose=0)
-    trainable = int(sum(int(np.prod(w.shape)) for w in model.trainable_weights))
+    trainable = trainable_parameters(model)
     print(f"test accuracy: {test_accuracy:.4f} (loss {test_loss:.4f}, {sizes['test']} images)")
     print(f"parameters: {trainable} trainable, {model.count_params()} total")
 
