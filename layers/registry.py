@@ -10,7 +10,6 @@ expose a module (or a ``Family`` subclass) under the entry-point group
 
 from __future__ import annotations
 
-import importlib
 from typing import Dict, List, Optional
 
 from layers.family import Family, SpeedSpec, SpeedTarget, TrainFlag  # noqa: F401  (re-exported)
@@ -31,11 +30,9 @@ def _make_family(cls, name: str) -> Family:
     return family
 
 
-def _import_builtins() -> None:
-    importlib.import_module("layers.families")  # registration order: from hard sharing to none
-
-
-FAMILIES = Registry("family", ENTRY_POINT_GROUP, _import_builtins, plural="families", plugin_type=Family,
+# The built-ins need no loading here: ``layers/__init__.py``, which Python runs before any
+# module of the package, imports layers.families, which registers them (from hard sharing to none).
+FAMILIES = Registry("family", ENTRY_POINT_GROUP, lambda: None, plural="families", plugin_type=Family,
                     make=_make_family, error=FamilyError)
 
 

@@ -111,19 +111,3 @@ def effort_markdown(effort: pd.DataFrame) -> str:
              fmt_float(r.best_val_accuracy), fmt_float(r.wall_s, 1)] for r in effort.itertuples(index=False)]
     return markdown_table(rows, ["family", "budget", "trials", "completed", "failed", "infeasible",
                                  "best val accuracy", "tuning time (s)"], "lrrrrrrr")
-
-
-def accuracy_table(final: pd.DataFrame) -> pd.DataFrame:
-    """The table `wsbench bench` prints at its end: family × budget of 'mean ± std (n=…, … params)' or the cell's status."""
-    cells = {}
-    for (family, budget), group in final.groupby(["family", "budget"], sort=False):
-        done = group[group["status"] == "completed"]
-        if done.empty:
-            cells[(family, budget)] = str(group["status"].iloc[0])
-            continue
-        acc = done["test_accuracy"].astype(float)
-        std = acc.std(ddof=1) if len(acc) > 1 else float("nan")
-        cells[(family, budget)] = f"{acc.mean():.3f} ± {std:.3f} (n={len(acc)}, {int(done['params'].iloc[0]):,} p)"
-    table = pd.Series(cells).unstack()
-    table.index.name, table.columns.name = "family", "budget"
-    return table

@@ -127,7 +127,7 @@ def worker_argv(argv: List[str]) -> List[str]:
 
 def run(args) -> int:
     """Runs ``wsbench bench``; returns the exit code."""
-    from bench.report.formatting import accuracy_table
+    from bench.run.progress import accuracy_table
     from bench.run.runner import run_bench
 
     role = bench_role(args)

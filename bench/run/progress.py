@@ -1,10 +1,13 @@
-"""What a run prints while it goes: a line per finished trial or final seed, and a bar with an ETA."""
+"""What a run prints: a line per finished trial or final seed, a bar with an ETA, and the
+accuracy table at the end."""
 
 from __future__ import annotations
 
 import sys
 import time
 from typing import Any, Dict, Optional
+
+import pandas as pd
 
 
 class Progress:
@@ -44,3 +47,19 @@ class Progress:
         print(f"  [{row['family']} | budget {int(row['budget']):,}] seed {row['seed']}: "
               f"test_acc {row['test_accuracy']:.3f}  ({row['params']:,} params, {row['train_s']:.1f} s)",
               file=self.stream, flush=True)
+
+
+def accuracy_table(final: pd.DataFrame) -> pd.DataFrame:
+    """The table `wsbench bench` prints at its end: family × budget of 'mean ± std (n=…, … params)' or the cell's status."""
+    cells = {}
+    for (family, budget), group in final.groupby(["family", "budget"], sort=False):
+        done = group[group["status"] == "completed"]
+        if done.empty:
+            cells[(family, budget)] = str(group["status"].iloc[0])
+            continue
+        acc = done["test_accuracy"].astype(float)
+        std = acc.std(ddof=1) if len(acc) > 1 else float("nan")
+        cells[(family, budget)] = f"{acc.mean():.3f} ± {std:.3f} (n={len(acc)}, {int(done['params'].iloc[0]):,} p)"
+    table = pd.Series(cells).unstack()
+    table.index.name, table.columns.name = "family", "budget"
+    return table
