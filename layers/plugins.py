@@ -153,6 +153,20 @@ class Registry:
         return any(entry is obj or type(entry) is obj for entry in self._entries.values())
 
 
+def instances_of(base: type, error: type, decorator: str) -> Callable[[Any, str], Any]:
+    """A ``make`` for a :class:`Registry` of ``base`` objects: a subclass is instantiated, an
+    instance kept; either way the entry gets its registered name."""
+    def make(obj, name: str):
+        fits = issubclass(obj, base) if isinstance(obj, type) else isinstance(obj, base)
+        if not fits:
+            raise error(f"@{decorator}({name!r}) decorates {obj!r}, which is not a {base.__name__} subclass or "
+                        f"instance.")
+        entry = obj() if isinstance(obj, type) else obj
+        entry.name = name
+        return entry
+    return make
+
+
 def describe(registry: Registry, describe_entry: Callable[[Any], str] = lambda e: getattr(e, "description", "")
              ) -> Sequence[tuple]:
     """(name, source, one-line description) of every entry, then (name, 'plugin (failed)', error)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Dict, List, Optional
 
 from layers.family import Family, SpeedSpec, SpeedTarget, TrainFlag  # noqa: F401  (re-exported)
-from layers.plugins import PluginError, Registry
+from layers.plugins import PluginError, Registry, instances_of
 
 ENTRY_POINT_GROUP = "wsbench.families"
 
@@ -22,18 +22,10 @@ class FamilyError(PluginError):
     """A family name that is unknown, registered twice, or a plugin that failed to load."""
 
 
-def _make_family(cls, name: str) -> Family:
-    if not (isinstance(cls, type) and issubclass(cls, Family)):
-        raise FamilyError(f"@register_family({name!r}) decorates {cls!r}, which is not a Family subclass.")
-    family = cls()
-    family.name = name
-    return family
-
-
 # The built-ins need no loading here: ``layers/__init__.py``, which Python runs before any
 # module of the package, imports layers.families, which registers them (from hard sharing to none).
 FAMILIES = Registry("family", ENTRY_POINT_GROUP, lambda: None, plural="families", plugin_type=Family,
-                    make=_make_family, error=FamilyError)
+                    make=instances_of(Family, FamilyError, "register_family"), error=FamilyError)
 
 
 def register_family(name: str):

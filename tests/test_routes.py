@@ -69,7 +69,7 @@ def assert_same(layer, reference, rng, input_shape=INPUT):
 
 # -- the references against numpy loops ------------------------------------------------------
 def np_similarities(layer):
-    """S_s(i, j) from DESIGN.md by loops: [oh, ow, F, S]."""
+    """S_s(i, j) from the definition by loops: [oh, ow, F, S]."""
     oh, ow = layer.out_hw
     c, a = np.asarray(layer.centroids, "float64"), np.asarray(layer.bandwidth, "float64")
     ys, xs = np.linspace(0, layer.scale, oh), np.linspace(0, layer.scale, ow)

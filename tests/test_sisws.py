@@ -1,4 +1,4 @@
-"""SISWS against Conv2D (one centroid) and a naive reference written from DESIGN.md.
+"""SISWS against Conv2D (one centroid) and a naive reference written from the SISWS definition.
 
 Storage conventions the reference reads (the layer's, documented in layers/sisws.py): channel
 k·S + s of the kernel and bias is kernel–centroid pair s of filter k; a centroid is stored as
@@ -21,7 +21,7 @@ FILTERS = 3
 
 
 def sisws_reference(x, kernel, bias, centroids, bandwidth, strides, padding, scale, local_normalization):
-    """DESIGN.md's SISWS, literally: S separate convolutions, exp similarity, optional
+    """The SISWS definition, literally: S separate convolutions, exp similarity, optional
     normalisation, weighted sum. ``centroids`` [F, S, 2] as (x, y); ``bandwidth`` [F, S, 2, 2]."""
     n_features, n_kcp = centroids.shape[:2]
     convs = [conv2d(x, kernel[..., s::n_kcp], strides, padding, bias[s::n_kcp]) for s in range(n_kcp)]

@@ -27,7 +27,7 @@ from typing import NamedTuple, Optional, Set
 
 import numpy as np
 
-from layers.plugins import PluginError, Registry, import_package_modules
+from layers.plugins import PluginError, Registry, import_package_modules, instances_of
 
 ENTRY_POINT_GROUP = "wsbench.datasets"
 
@@ -66,16 +66,9 @@ class DatasetSource:
         return set(inspect.signature(self.load).parameters)
 
 
-def _make(obj, name: str) -> DatasetSource:
-    source = obj() if isinstance(obj, type) else obj
-    if not isinstance(source, DatasetSource):
-        raise DatasetError(f"@register_dataset({name!r}) decorates {obj!r}, which is not a DatasetSource.")
-    source.name = name
-    return source
-
-
 DATASETS = Registry("dataset", ENTRY_POINT_GROUP, lambda: import_package_modules("bench.data.sources"),
-                    plugin_type=DatasetSource, make=_make, error=DatasetError)
+                    plugin_type=DatasetSource, make=instances_of(DatasetSource, DatasetError, "register_dataset"),
+                    error=DatasetError)
 
 
 def register_dataset(name: str):

@@ -94,22 +94,6 @@ def bench_role(args):
     return Role("chief", host, port)
 
 
-def worker_argv(argv):
-    """The bench arguments a local worker gets: the chief's, without --workers."""
-    out, skip = [], False
-    for token in argv:
-        if skip:
-            skip = False
-            continue
-        if token == "--workers":
-            skip = True
-            continue
-        if token.startswith("--workers="):
-            continue
-        out.append(token)
-    return out
-
-
 def worker_argv(argv: List[str]) -> List[str]:
     """The bench arguments a local worker gets: the chief's, without --workers."""
     out, skip = [], False

@@ -3,9 +3,10 @@
 Each function computes a layer's output the way the original formulation does, in plain
 TensorFlow, from the layer's own weights (so a training step differentiates the same
 variables). None of them reuses code from ``layers/``: they are the yardstick, written
-from the definitions in DESIGN.md and the layers' documented storage conventions
-(channel k·S + s of a SISWS kernel is kernel–centroid pair s of filter k; channel
-k·rank + r of an LRLC kernel is basis kernel r of filter k).
+from the definitions in the layers' module docstrings (SISWS as the original layer defines
+it) and their documented storage conventions (channel k·S + s of a SISWS kernel is
+kernel–centroid pair s of filter k; channel k·rank + r of an LRLC kernel is basis kernel r
+of filter k).
 
 A family chooses its yardstick by name (``SpeedSpec.reference``): a key of
 :data:`REFERENCES`, or :data:`TF_KERAS` for tf_keras's own LocallyConnected2D.

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Dict
 
-from layers.plugins import PluginError, Registry, import_package_modules
+from layers.plugins import PluginError, Registry, import_package_modules, instances_of
 
 ENTRY_POINT_GROUP = "wsbench.tuners"
 
@@ -46,16 +46,8 @@ class TunerKind:
         return {"max_trials": max_trials}
 
 
-def _make(obj, name: str) -> TunerKind:
-    kind = obj() if isinstance(obj, type) else obj
-    if not isinstance(kind, TunerKind):
-        raise TunerError(f"@register_tuner({name!r}) decorates {obj!r}, which is not a TunerKind.")
-    kind.name = name
-    return kind
-
-
 TUNERS = Registry("tuner", ENTRY_POINT_GROUP, lambda: import_package_modules(__name__), plugin_type=TunerKind,
-                  make=_make, error=TunerError)
+                  make=instances_of(TunerKind, TunerError, "register_tuner"), error=TunerError)
 
 
 def register_tuner(name: str):
