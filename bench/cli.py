@@ -18,7 +18,8 @@ from typing import List, Optional
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 #: Sub-command → its module, in the order `wsbench --help` lists them.
-COMMAND_MODULES = {"bench": "bench.run.command", "speed": "bench.speed.command", "train": "bench.train.command"}
+COMMAND_MODULES = {"bench": "bench.run.command", "baseline": "bench.run.command", "study": "bench.study.command",
+                   "speed": "bench.speed.command", "train": "bench.train.command"}
 
 
 def _registries():
@@ -75,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wsbench", description="Does relaxing convolution's hard weight sharing "
                                      "pay off at the same parameter count and tuning effort?")
     sub = parser.add_subparsers(dest="command", required=True)
-    for module in COMMAND_MODULES.values():
+    for module in dict.fromkeys(COMMAND_MODULES.values()):
         importlib.import_module(module).add_parser(sub)
     for kind in _registries():
         sub.add_parser(kind, help=f"list the registered {kind} and where they come from")

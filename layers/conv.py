@@ -11,6 +11,7 @@ from layers.shapes import conv_output_shape, pair
 @register_family("conv")
 class ConvFamily(Family):
     description = "keras.layers.Conv2D: one kernel shared by every position (hard sharing)."
+    position_aware = False
     layer_type = keras.layers.Conv2D
 
     def make_layer(self, filters, kernel_size, strides, padding, **hp):

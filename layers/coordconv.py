@@ -59,6 +59,7 @@ class CoordConv2D(SpatialLayer):
 @register_family("coordconv")
 class CoordConvFamily(Family):
     description = "CoordConv: Conv2D over the input plus y/x coordinate channels (hard sharing, position-aware)."
+    position_aware = True
     hard_sharing_hp = None  # the coordinate channels' weights must be zero for that (tests set them)
     layer_type = CoordConv2D
 

@@ -124,6 +124,10 @@ class Family:
             layer reports the route it ran with ``chosen_route()`` and the number of kernels
             it mixes per position as ``n_mixed_kernels`` (see :class:`layers.routes.RoutedLayer`).
         speed: how ``wsbench speed`` times the family (:class:`SpeedSpec`); None leaves it out.
+        position_aware: whether the family's weights can depend on where they act (no hard
+            sharing, or coordinates it can read). The known-answer study expects these
+            families to beat ``conv`` where *what is where* decides the class; None: the
+            family makes no such claim and the study does not test it.
     """
 
     name: str = ""
@@ -136,6 +140,7 @@ class Family:
     train_flags: Tuple[TrainFlag, ...] = ()
     routes: Tuple[str, ...] = ()
     speed: Optional[SpeedSpec] = None
+    position_aware: Optional[bool] = None
 
     # -- what subclasses provide -------------------------------------------------------
     def make_layer(self, filters: int, kernel_size, strides, padding: str, **hp) -> keras.layers.Layer:

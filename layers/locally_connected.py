@@ -64,6 +64,7 @@ class LocallyConnected2D(SpatialLayer):
 @register_family("locally_connected")
 class LocallyConnectedFamily(Family):
     description = "LocallyConnected2D: a separate kernel and bias at every output position (no sharing)."
+    position_aware = True
     hard_sharing_hp = None  # hard sharing needs the same kernel copied to every position (tests do that)
     layer_type = LocallyConnected2D
     speed = SpeedSpec(reference="tf_keras", targets=(SpeedTarget("reference", 0.2), SpeedTarget("conv_K", 4.0)))

@@ -121,6 +121,7 @@ class LowRankLocallyConnected2D(RoutedLayer):
 @register_family("lrlc")
 class LRLCFamily(Family):
     description = "Low-rank locally connected: rank basis kernels mixed by learned per-row/column softmax weights."
+    position_aware = True
     hard_sharing_hp = {"rank": 1}
     layer_type = LowRankLocallyConnected2D
     routes = ("conv", "mix", "auto")

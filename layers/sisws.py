@@ -201,6 +201,7 @@ class _SISWSFamilyBase(Family):
     hard_sharing_hp = {"n_centroids": 1}
     layer_type = SISWS2D
     pictures = ("similarity", "kernels")
+    position_aware = True
     watched_weights = ("centroids",)
     train_flags = _TRAIN_FLAGS
     routes = ("conv", "mix", "auto")

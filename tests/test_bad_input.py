@@ -3,7 +3,7 @@ file) and what is accepted, and leaves results/ untouched, or, when resuming a s
 byte-for-byte unchanged.
 
 Extends tests/test_cli_errors.py (which covers e.g. --families conv,nosuch, --dataset nosuch,
---budgets abc/0/-5000, --epochs 0/-3, --tolerance 1.5/0, --run-name a/b, --budgets 10) with
+--budgets abc/0/-5000, --steps 0/-3, --tolerance 1.5/0, --run-name a/b, --budgets 10) with
 the cases below. Most run `bench.cli.main` in-process; a few real processes check the exit
 code, and plugins are tried in a subprocess with throwaway distributions on PYTHONPATH.
 """
@@ -22,10 +22,11 @@ import numpy as np
 import pytest
 
 from bench.cli import main
+from bench.store import TRIALS
 from bench.data import load_dataset
 
 # A tiny but real run: 1 family, 1 trial, 1 epoch, 1 seed, no throughput.
-BASE = ["bench", "--profile", "quick", "--families", "conv", "--max-trials", "1", "--epochs", "1", "--seeds", "1",
+BASE = ["bench", "--profile", "quick", "--families", "conv", "--max-trials", "1", "--steps", "10", "--eval-every", "5", "--seeds", "1",
         "--no-throughput"]
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", WSBENCH_DISABLE_PLUGINS="1")
 
@@ -66,7 +67,11 @@ FRESH_CASES = [
     (["--run-name", "a\\b"], ["'a\\\\b'", "plain name without path separators"]),
     (["--run-name", "/abs"], ["'/abs'", "plain name without path separators"]),
     # argparse refuses values of the wrong type itself, naming the value and the type
-    (["--epochs", "two"], ["--epochs", "invalid int value: 'two'"]),
+    (["--steps", "two"], ["--steps", "invalid int value: 'two'"]),
+    (["--steps", "12"], ["steps=12", "eval_every=5", "multiple"]),
+    (["--threads", "-1"], ["threads=-1", "integer >= 0"]),
+    (["--baseline-seeds", "-2"], ["baseline_seeds=-2", "integer >= 0"]),
+    (["--tuner", "hyperband"], ["'hyperband'", "known tuners are", "quasirandom"]),
     (["--workers", "many"], ["--workers", "invalid int value: 'many'"]),
     (["--tolerance", "5%"], ["--tolerance", "invalid float value: '5%'"]),
 ]
@@ -249,8 +254,9 @@ def write(data: bytes):
 # (file in the run, corruption, substrings the message must hold besides the file's path)
 CORRUPTIONS = {
     "trials.csv cut mid-row": ("trials.csv", truncate(30), ["is corrupted", "cut short"]),
-    "trials.csv row missing a field": ("trials.csv", drop_a_field, ["is corrupted", "line 2 has 14 fields",
-                                                                    "header 15"]),
+    "trials.csv row missing a field": ("trials.csv", drop_a_field, ["is corrupted",
+                                                                    f"line 2 has {len(TRIALS.columns) - 1} fields",
+                                                                    f"header {len(TRIALS.columns)}"]),
     "trials.csv binary garbage": ("trials.csv", write(b"\x00\xff\xfe\x01garbage\n"), ["is corrupted"]),
     "trials.csv empty": ("trials.csv", write(b""), ["is corrupted"]),
     "trials.csv column renamed": ("trials.csv", rename_column("val_accuracy", "val_acc"),
@@ -283,10 +289,10 @@ def test_a_corrupted_file_is_named_and_the_run_is_left_unchanged(case, stored_ru
 
 
 @pytest.mark.parametrize("args,differs", [
-    (["--epochs", "2"], "epochs: 1 → 2"),
+    (["--steps", "20"], "steps: 10 → 20"),
     (["--families", "conv,sisws"], "families: ['conv'] → ['conv', 'sisws']"),
     (["--seed", "3"], "seed: 0 → 3"),
-], ids=["epochs", "families", "seed"])
+], ids=["steps", "families", "seed"])
 def test_resuming_with_another_configuration_is_refused_saying_what_differs(args, differs, stored_run, tmp_path,
                                                                            capsys):
     results = copy_run(stored_run, tmp_path)

@@ -24,7 +24,7 @@ FAMILIES = ["conv", "sisws", "locally_connected"]
 BUDGET = 3000
 TRIALS, SEEDS = 2, 2
 ARGS = ["bench", "--profile", "quick", "--families", ",".join(FAMILIES), "--budgets", str(BUDGET),
-        "--max-trials", str(TRIALS), "--epochs", "1", "--seeds", str(SEEDS), "--run-name", "e2e"]
+        "--max-trials", str(TRIALS), "--steps", "10", "--eval-every", "5", "--seeds", str(SEEDS), "--run-name", "e2e"]
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", WSBENCH_DISABLE_PLUGINS="1")
 pytestmark = pytest.mark.slow  # real `wsbench bench` processes
 
@@ -119,9 +119,9 @@ def test_a_run_killed_with_two_jobs_resumes_to_the_rows_and_numbers_of_a_one_pro
     assert rerun.returncode == 0, out
     assert "2 cells at a time" in out
     for table, key, exact, close in (
-            ("trials", ["family", "budget", "trial_id"], ["status", "hp", "params", "epochs"],
+            ("trials", ["family", "budget", "trial_id"], ["status", "hp", "params", "steps", "best_step"],
              ["val_accuracy", "val_loss"]),
-            ("final", ["family", "budget", "seed"], ["status", "best_hp", "params", "epochs"],
+            ("final", ["family", "budget", "seed"], ["status", "hp", "params", "steps", "best_step"],
              ["test_accuracy", "test_loss"])):
         got, want = _keyed(tmp_path / "e2e" / f"{table}.csv", key), _keyed(reference / f"{table}.csv", key)
         assert not got.index.duplicated().any()
@@ -161,7 +161,7 @@ def test_the_test_split_is_only_touched_by_the_final_evaluation(tmp_path, monkey
 
     for method in ("fit", "evaluate", "predict"):
         spy(method)
-    run_bench(BenchConfig(dataset="digits", families=("conv",), budgets=(3000,), max_trials=2, epochs=1, seeds=2,
+    run_bench(BenchConfig(dataset="digits", families=("conv",), budgets=(3000,), max_trials=2, steps=10, eval_every=5, seeds=2, baseline_seeds=0,
                           run_name="leak", results_dir=str(tmp_path), throughput=False, jobs=1), ["test"])
     touching = [c for c in calls if c[1]]
     assert [c[0] for c in touching] == ["evaluate"] * 2  # one per seed

@@ -22,17 +22,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.store import FINAL, THROUGHPUT, TRIALS
+from bench.store import BASELINE, FINAL, THROUGHPUT, TRIALS
 
 pytestmark = pytest.mark.slow  # real `wsbench bench` processes
 FAMILIES = ["conv", "sisws"]
 SEEDS = 2
 RUN = "crash"
 ARGS = ["bench", "--profile", "quick", "--families", ",".join(FAMILIES), "--budgets", "3000", "--max-trials", "2",
-        "--epochs", "1", "--seeds", str(SEEDS), "--run-name", RUN]
+        "--steps", "10", "--eval-every", "5", "--seeds", str(SEEDS), "--run-name", RUN]
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", WSBENCH_DISABLE_PLUGINS="1")
 WAIT_S = 600  # bound on every wait; a quick run takes ~1-2 min on a busy 2-core machine
-TABLES = {t.name: (list(t.columns), list(t.key)) for t in (TRIALS, FINAL, THROUGHPUT)}
+TABLES = {t.name: (list(t.columns), list(t.key)) for t in (TRIALS, FINAL, BASELINE, THROUGHPUT)}
 
 
 class Bench:
@@ -99,11 +99,11 @@ def check_complete_rows(tables: Dict[str, pd.DataFrame]) -> None:
     """No truncated row: every value a finished row must carry is present."""
     trials, final, throughput = tables["trials"], tables["final"], tables["throughput"]
     done = trials[trials["status"] == "completed"]
-    assert done[["run_id", "hp", "width", "params", "val_accuracy", "val_loss", "epochs", "wall_s"]].notna().all().all()
+    assert done[["run_id", "hp", "widths", "params", "val_accuracy", "val_loss", "steps", "wall_s"]].notna().all().all()
     assert trials[trials["status"] != "completed"]["reason"].notna().all()
     assert set(trials["status"]) <= {"completed", "failed", "infeasible"}
     done = final[final["status"] == "completed"]
-    assert done[["best_hp", "params", "test_accuracy", "test_loss", "epochs", "train_s"]].notna().all().all()
+    assert done[["hp", "params", "test_accuracy", "test_loss", "steps", "train_s"]].notna().all().all()
     assert throughput.drop(columns=["device"]).notna().all().all()
 
 
@@ -172,9 +172,11 @@ def test_resumed_trials_and_final_models_match_the_uninterrupted_run(runs):
     including those of the trials and final models that a kill interrupted and that were rerun."""
     resumed, reference, _ = runs
     for table, key, exact, close in (
-            ("trials", list(TRIALS.key), ["trial_index", "status", "reason", "hp", "params", "epochs"],
-             ["width", "val_accuracy", "val_loss"]),
-            ("final", list(FINAL.key), ["status", "best_hp", "params", "epochs"], ["width", "test_accuracy", "test_loss"])):
+            ("trials", list(TRIALS.key), ["trial_index", "status", "reason", "hp", "widths", "params", "steps"],
+             ["val_accuracy", "val_loss"]),
+            ("final", list(FINAL.key), ["status", "hp", "widths", "params", "steps"], ["test_accuracy", "test_loss"]),
+            ("baseline", list(BASELINE.key), ["status", "hp", "widths", "params", "steps"],
+             ["test_accuracy", "test_loss"])):
         got = rows(resumed, table).astype({k: str for k in key}).set_index(key).sort_index()
         want = rows(reference, table).astype({k: str for k in key}).set_index(key).sort_index()
         pd.testing.assert_frame_equal(got[exact], want[exact], check_dtype=False)

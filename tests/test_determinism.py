@@ -15,8 +15,7 @@ import pytest
 from bench.store import FINAL, TRIALS
 
 pytestmark = pytest.mark.slow  # real `wsbench bench` processes
-ARGS = ["bench", "--profile", "quick", "--families", "conv", "--budgets", "3000", "--max-trials", "2", "--epochs",
-        "1", "--seeds", "1", "--no-throughput", "--run-name", "det"]
+ARGS = ["bench", "--profile", "quick", "--families", "conv", "--budgets", "3000", "--max-trials", "2", "--steps", "10", "--eval-every", "5", "--seeds", "1", "--no-throughput", "--run-name", "det"]
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", WSBENCH_DISABLE_PLUGINS="1", CUDA_VISIBLE_DEVICES="")
 
 
@@ -63,7 +62,7 @@ def test_same_seed_gives_the_same_validation_metrics(runs):
 def test_same_seed_gives_the_same_final_test_accuracy(runs):
     a, b = runs["a"]["final"], runs["b"]["final"]
     assert list(a.index) == list(b.index) and len(a) == 1
-    assert list(a["best_hp"]) == list(b["best_hp"])
+    assert list(a["hp"]) == list(b["hp"])
     np.testing.assert_allclose(a["test_accuracy"].to_numpy(float), b["test_accuracy"].to_numpy(float), rtol=0,
                                atol=1e-6)
     np.testing.assert_allclose(a["test_loss"].to_numpy(float), b["test_loss"].to_numpy(float), rtol=0, atol=1e-6)

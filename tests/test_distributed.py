@@ -19,7 +19,7 @@ pytestmark = pytest.mark.slow  # real `wsbench bench` processes
 
 def bench(results: Path, run_name: str, trials: int, *extra: str) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "bench.cli", "bench", "--profile", "quick", "--families", "conv",
-           "--budgets", "3000", "--max-trials", str(trials), "--epochs", "1", "--seeds", "1", "--no-throughput",
+           "--budgets", "3000", "--max-trials", str(trials), "--steps", "10", "--eval-every", "5", "--seeds", "1", "--no-throughput",
            "--run-name", run_name, "--results-dir", str(results), *extra]
     return subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 

@@ -30,7 +30,7 @@ from bench.compat import CUSTOM_GRADIENT_PREFIX, gradient_registry, release_tf_g
 
 EARLY, LATE = 5, 40
 ARGS = ["bench", "--profile", "quick", "--families", "conv", "--budgets", "3000", "--max-trials", str(LATE),
-        "--epochs", "1", "--seeds", "1", "--no-throughput", "--run-name", "memory"]
+        "--steps", "10", "--eval-every", "5", "--seeds", "1", "--no-throughput", "--run-name", "memory"]
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", WSBENCH_DISABLE_PLUGINS="1")
 TIMEOUT_S = 1500  # generous: 40 trials on a busy 2-core machine
 

@@ -59,7 +59,7 @@ def test_report_holds_metadata_header(built):
     assert text.startswith(f"# wsbench report: {run['run_id']}")
     assert f"train {sizes['train']:,} / val {sizes['val']:,} / test {sizes['test']:,}" in text
     for value in (run["versions"]["tensorflow"], run["versions"]["keras"], run["git_commit"], run["hardware"]["cpu"],
-                  "random: 4 trials", "3 seeds", "1,000, 3,000"):
+                  "quasirandom: 3 trials run", "3 seeds", "300, 3,000", "60 optimizer steps", "2 seeds"):
         assert str(value) in text, value
 
 
@@ -76,7 +76,7 @@ def test_report_accuracy_table_matches_final_csv(built):
     infeasible = final[final["status"] == "infeasible"].iloc[0]
     line = next(l for l in text.splitlines() if l.startswith(f"| {infeasible['family']} | {infeasible['budget']:,} |"))
     assert "**infeasible**" in line
-    assert "(baseline)" in text and "Welch p" in text
+    assert "(reference)" in text and "paired p" in text
 
 
 def test_report_throughput_table_matches_throughput_csv(built):
@@ -109,7 +109,7 @@ def test_missing_file_is_named(tmp_path, missing):
 
 def test_missing_sisws_model_is_named(tmp_path):
     run_dir = copy_fixture_run(tmp_path)
-    model = next((run_dir / "models").glob("sisws_trainable__*.keras"))
+    model = run_dir / "models" / "sisws_trainable__3000.keras"  # the budget figure 5 draws: its best
     model.unlink()
     with pytest.raises(ReportError, match=model.name):
         build_report(run_dir)
@@ -166,17 +166,21 @@ def test_family_styles_are_fixed_by_sorted_names():
     assert len({marker for _, marker in a.values()}) == 3
 
 
-def test_accuracy_summary_baseline_difference():
+def test_accuracy_summary_pairs_each_family_with_conv_seed_by_seed():
     final = pd.DataFrame({
-        "family": ["conv"] * 2 + ["sisws"] * 2 + ["lrlc"],
-        "budget": [100] * 5, "status": ["completed"] * 4 + ["infeasible"], "reason": [""] * 4 + ["too small"],
-        "test_accuracy": [0.90, 0.94, 0.80, 0.84, math.nan], "params": [99, 99, 101, 101, math.nan],
+        "family": ["conv"] * 3 + ["sisws"] * 3 + ["lrlc"],
+        "budget": [100] * 7, "seed": ["0", "1", "2"] * 2 + [""], "status": ["completed"] * 6 + ["infeasible"],
+        "reason": [""] * 6 + ["too small"], "test_accuracy": [0.90, 0.94, 0.92, 0.80, 0.86, 0.81, math.nan],
+        "params": [99] * 3 + [101] * 3 + [math.nan], "converged": [True] * 5 + [False, True],
     })
     table = report_tables.accuracy_summary(final, ["conv", "sisws", "lrlc"]).set_index("family")
-    assert table.loc["sisws", "diff_vs_baseline"] == pytest.approx(-0.10)
-    # n = 2 each with equal variances: Welch df = 2, p = 1 − |t|/√(2 + t²), t = 0.1/√(0.0004 + 0.0004).
-    t = 0.10 / math.sqrt(0.0008)
-    assert table.loc["sisws", "p_value"] == pytest.approx(1 - t / math.sqrt(2 + t * t))
+    # Paired differences −0.10, −0.08, −0.11: mean −0.0967, p of a one-sample t-test on them.
+    diffs = [-0.10, -0.08, -0.11]
+    assert table.loc["sisws", "diff_vs_baseline"] == pytest.approx(sum(diffs) / 3)
+    sd = math.sqrt(sum((d - sum(diffs) / 3) ** 2 for d in diffs) / 2)
+    t = (sum(diffs) / 3) / (sd / math.sqrt(3))
+    assert table.loc["sisws", "p_value"] == pytest.approx(1 - abs(t) / math.sqrt(2 + t * t))  # df = 2 closed form
+    assert table.loc["sisws", "not_converged"] == 1
     assert math.isnan(table.loc["conv", "p_value"])
     assert table.loc["lrlc", "status"] == "infeasible" and table.loc["lrlc", "n"] == 0
     assert table.loc["lrlc", "reason"] == "too small"

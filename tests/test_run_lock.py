@@ -17,8 +17,7 @@ from bench_process import finish, start, table, wait_for_rows
 from results_fixture import copy_fixture_run
 
 RUN = "locked"
-ARGS = ["bench", "--profile", "quick", "--families", "conv", "--budgets", "3000", "--max-trials", "2", "--epochs",
-        "1", "--seeds", "1", "--no-throughput", "--run-name", RUN]
+ARGS = ["bench", "--profile", "quick", "--families", "conv", "--budgets", "3000", "--max-trials", "2", "--steps", "10", "--eval-every", "5", "--seeds", "1", "--no-throughput", "--run-name", RUN]
 
 
 def test_a_held_run_refuses_a_second_writer_naming_the_holder(tmp_path):

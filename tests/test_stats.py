@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from bench.report.stats import summarize, welch
+from bench.report.stats import bootstrap_best, paired, summarize
 
 
 # -- independent references ---------------------------------------------------------------
@@ -77,39 +77,39 @@ def test_summarize_rejects_bad_samples(bad):
         summarize(bad)
 
 
-# -- welch ------------------------------------------------------------------------------------
-def test_welch_equal_variance_pairs_by_hand():
-    # n = 2 each, equal variances → Welch df = 2, where p = 1 − |t|/√(2 + t²).
-    a, b = [0.90, 0.94], [0.80, 0.84]
-    diff = 0.92 - 0.82
-    se = math.sqrt(sample_var(a) / 2 + sample_var(b) / 2)  # √(0.0008/2 + 0.0008/2) = 0.02828
-    t = diff / se
-    out = welch(a, b)
-    assert out["diff"] == pytest.approx(diff, abs=1e-12)
-    assert out["p_value"] == pytest.approx(1 - t / math.sqrt(2 + t * t), abs=1e-9)
+# -- paired ------------------------------------------------------------------------------------
+def test_paired_difference_by_hand():
+    # Differences 0.02, 0.04, 0.03 over three common seeds: mean 0.03, sd 0.01, t = 0.03/(0.01/√3).
+    a = {"0": 0.92, "1": 0.94, "2": 0.93, "9": 0.5}  # seed 9 has no partner: left out
+    b = {"0": 0.90, "1": 0.90, "2": 0.90}
+    out = paired(a, b)
+    t = 0.03 / (0.01 / math.sqrt(3))
+    half = t_quantile_df2(0.975) * 0.01 / math.sqrt(3)
+    assert out["n"] == 3 and out["diff"] == pytest.approx(0.03)
+    assert out["ci_low"] == pytest.approx(0.03 - half) and out["ci_high"] == pytest.approx(0.03 + half)
+    assert out["p_value"] == pytest.approx(t_two_sided_p(t, 2), rel=1e-6)
 
 
-def test_welch_unequal_variances_by_hand():
-    a, b = [0.91, 0.93, 0.92, 0.95], [0.80, 0.88, 0.84]
-    va, vb = sample_var(a) / len(a), sample_var(b) / len(b)
-    t = (mean(a) - mean(b)) / math.sqrt(va + vb)
-    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))  # Welch–Satterthwaite
-    out = welch(a, b)
-    assert out["diff"] == pytest.approx(mean(a) - mean(b))
-    assert out["p_value"] == pytest.approx(t_two_sided_p(t, df), rel=1e-6)
-    assert 0 < out["p_value"] < 0.05
-    # Symmetric in sign: swapping the samples flips diff, not p.
-    swapped = welch(b, a)
-    assert swapped["diff"] == pytest.approx(-out["diff"])
-    assert swapped["p_value"] == pytest.approx(out["p_value"])
+def test_paired_cancels_what_the_seeds_share():
+    """Two families that move together seed by seed differ significantly even though their
+    spreads overlap (what an unpaired test would see)."""
+    conv = {"0": 0.80, "1": 0.90, "2": 0.85}
+    other = {s: v + 0.02 + d for (s, v), d in zip(conv.items(), (0.001, -0.001, 0.0))}
+    assert paired(other, conv)["p_value"] < 0.01
 
 
-def test_welch_undefined_cases_give_nan():
-    assert math.isnan(welch([0.9], [0.8, 0.85])["p_value"])
-    assert math.isnan(welch([0.9, 0.9], [0.8, 0.8])["p_value"])
-    assert welch([0.9], [0.8, 0.85])["diff"] == pytest.approx(0.9 - 0.825)
+def test_paired_undefined_cases_give_nan():
+    assert math.isnan(paired({"0": 0.9}, {"0": 0.8})["p_value"])  # one pair
+    assert math.isnan(paired({"0": 0.9, "1": 0.8}, {"0": 0.8, "1": 0.7})["p_value"])  # equal differences
+    assert paired({}, {"0": 0.8})["n"] == 0
 
 
-def test_welch_rejects_empty_sample():
-    with pytest.raises(ValueError, match="b is empty"):
-        welch([0.9, 0.8], [])
+# -- bootstrap -----------------------------------------------------------------------------------
+def test_bootstrap_of_the_best_trial_by_hand():
+    # Two trials, 0.5 and 0.9: a resample of two misses 0.9 with probability 1/4, so the best is
+    # 0.9 three times in four: median 0.9, 5th percentile 0.5.
+    out = bootstrap_best([0.5, 0.9], draws=20000, seed=1)
+    assert out["median"] == 0.9 and out["low"] == 0.5 and out["high"] == 0.9
+    assert out["std"] == pytest.approx(0.4 * math.sqrt(0.25 * 0.75), rel=0.02)
+    assert bootstrap_best([0.7, 0.7, 0.7])["std"] == pytest.approx(0, abs=1e-12)
+    assert math.isnan(bootstrap_best([])["median"])

@@ -17,7 +17,7 @@ from bench_process import finish, start, table
 pytestmark = pytest.mark.slow(seconds=40)  # two real `wsbench bench` processes
 BUDGET = 3000
 ARGS = ["bench", "--profile", "quick", "--families", "conv,locally_connected", "--budgets", str(BUDGET),
-        "--max-trials", "1", "--epochs", "1", "--seeds", "1", "--no-throughput"]
+        "--max-trials", "1", "--steps", "10", "--eval-every", "5", "--seeds", "1", "--no-throughput"]
 
 
 def write_npz(path: Path) -> None:

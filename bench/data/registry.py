@@ -52,11 +52,16 @@ class DatasetSource:
         name: registry name (set on registration).
         description: one line: what it is, its image size and classes, whether it is offline.
         pooled: True when the source has no official test split, so a fixed one is cut.
+        known_answer: what the benchmark must find on this dataset, for datasets built to
+            have a known answer: ``'what-is-where'`` (the class depends on where things are:
+            position-aware families must beat conv) or ``'what-only'`` (it does not: conv
+            must be at least as good as locally_connected); None for ordinary data.
     """
 
     name: str = ""
     description: str = ""
     pooled: bool = False
+    known_answer: Optional[str] = None
 
     def load(self, **options) -> RawArrays:
         raise NotImplementedError

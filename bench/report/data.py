@@ -24,8 +24,10 @@ class ReportData:
         run: the run directory.
         meta: run.json.
         final, trials, throughput: the tables.
+        baseline: baseline.csv (empty when the run has no plain-recipe baseline).
         families: families in the run's configured order (then any others found).
         summary: one row per family × budget (see :func:`bench.report.tables.accuracy_summary`).
+        baseline_summary: the same for the baseline.
         styles: family → (colour, marker), the same in every figure.
         in_progress: the process writing the run now, or None.
     """
@@ -35,8 +37,10 @@ class ReportData:
     final: pd.DataFrame
     trials: pd.DataFrame
     throughput: pd.DataFrame
+    baseline: pd.DataFrame
     families: List[str]
     summary: pd.DataFrame
+    baseline_summary: pd.DataFrame
     styles: Dict[str, Tuple[tuple, str]] = field(default_factory=dict)
     in_progress: Optional[dict] = None
 
@@ -68,10 +72,12 @@ def load(run_dir: Path, in_progress: Optional[dict] = None) -> ReportData:
         final = run.require("final", hint="the run has no final evaluation yet")
         trials = run.require("trials", hint="the run has no tuning trials yet")
         throughput = run.require("throughput", hint=f"measure it with `wsbench throughput {run_dir}`")
+        baseline = run.read("baseline")
     except ResultsError as exc:
         raise ReportError(str(exc)) from None
     families = tables.family_order(meta, final, trials, throughput)
     summary = tables.accuracy_summary(final, families)
     if summary.empty:
         raise ReportError(f"{str(run.table_path('final'))!r} has no rows: nothing to report yet.")
-    return ReportData(run, meta, final, trials, throughput, families, summary, family_styles(families), in_progress)
+    return ReportData(run, meta, final, trials, throughput, baseline, families, summary,
+                      tables.accuracy_summary(baseline, families), family_styles(families), in_progress)

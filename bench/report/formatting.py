@@ -52,8 +52,13 @@ def fmt_spread(median, low, high, digits: int = 0) -> str:
     return f"{median:,.{digits}f} ({low:,.{digits}f}–{high:,.{digits}f})"
 
 
-def accuracy_pivot_markdown(summary: pd.DataFrame) -> str:
-    """Family × budget grid of 'mean ± std' (or the cell's status)."""
+#: Marks in the accuracy grids.
+NOT_CONVERGED, BELOW_BASELINE = "†", "▼"
+
+
+def accuracy_pivot_markdown(summary: pd.DataFrame, defects=()) -> str:
+    """Family × budget grid of 'mean ± std' (or the cell's status); † marks a cell with a seed
+    that had not converged, ▼ a cell in ``defects`` ('family @ budget': below its baseline)."""
     budgets = sorted(summary["budget"].unique(), key=float)
     families = list(dict.fromkeys(summary["family"]))
     cells = {(r.family, r.budget): r for r in summary.itertuples(index=False)}
@@ -64,32 +69,36 @@ def accuracy_pivot_markdown(summary: pd.DataFrame) -> str:
             r = cells.get((family, budget))
             if r is None:
                 row.append("not run")
-            elif r.status != "completed":
+                continue
+            if r.status != "completed":
                 row.append(f"**{r.status}**")
-            elif r.n < 2:
-                row.append(f"{r.mean:.3f} (n=1)")
-            else:
-                row.append(f"{r.mean:.3f} ± {r.std:.3f}")
+                continue
+            text = f"{r.mean:.3f} (n=1)" if r.n < 2 else f"{r.mean:.3f} ± {r.std:.3f}"
+            text += f" {NOT_CONVERGED}" if r.not_converged else ""
+            text += f" {BELOW_BASELINE}" if f"{family} @ {int(budget):,}" in defects else ""
+            row.append(text)
         rows.append(row)
     return markdown_table(rows, ["family"] + [f"{fmt_budget(b)} params" for b in budgets], "l" + "r" * len(budgets))
 
 
 def accuracy_detail_markdown(summary: pd.DataFrame, baseline: str = BASELINE) -> str:
-    """One line per family × budget: params, n, mean ± std, 95 % CI, Δ vs baseline, Welch p."""
+    """One line per family × budget: params, n, mean ± std, 95 % CI, and the paired difference
+    from ``baseline`` with its 95 % CI and p-value."""
     rows = []
     for r in summary.itertuples(index=False):
         if r.status != "completed":
-            rows.append([r.family, fmt_budget(r.budget), "—", "0", f"**{r.status}**: {r.reason}", "—", "—", "—"])
+            rows.append([r.family, fmt_budget(r.budget), "—", "0", f"**{r.status}**: {r.reason}", "—", "—", "—", "—"])
             continue
         ci = "—" if math.isnan(r.ci_low) else f"[{r.ci_low:.3f}, {r.ci_high:.3f}]"
         spread = f"{r.mean:.3f} ± {r.std:.3f}" if r.n >= 2 else f"{r.mean:.3f}"
         if r.family == baseline:
-            diff, p = "(baseline)", "—"
+            diff, diff_ci, p = "(reference)", "—", "—"
         else:
             diff, p = fmt_float(r.diff_vs_baseline, signed=True), fmt_p(r.p_value)
-        rows.append([r.family, fmt_budget(r.budget), fmt_int(r.params), str(r.n), spread, ci, diff, p])
-    return markdown_table(rows, ["family", "budget", "actual params", "n", "test accuracy (mean ± std)",
-                                 "95 % CI", f"Δ vs {baseline}", "Welch p"], "lrrrrrrr")
+            diff_ci = "—" if math.isnan(r.diff_ci_low) else f"[{r.diff_ci_low:+.3f}, {r.diff_ci_high:+.3f}]"
+        rows.append([r.family, fmt_budget(r.budget), fmt_int(r.params), str(r.n), spread, ci, diff, diff_ci, p])
+    return markdown_table(rows, ["family", "budget", "actual params", "n", "test accuracy (mean ± std)", "95 % CI",
+                                 f"Δ vs {baseline} (paired)", "95 % CI of Δ", "paired p"], "lrrrrrrrr")
 
 
 def throughput_markdown(throughput: pd.DataFrame, families: Sequence[str]) -> str:
@@ -104,10 +113,3 @@ def throughput_markdown(throughput: pd.DataFrame, families: Sequence[str]) -> st
              fmt_int(r.peak_rss_mb)] for r in table.itertuples(index=False)]
     return markdown_table(rows, ["family", "budget", "params", "MACs / image", "train img/s", "inference img/s",
                                  "latency batch 1 (ms)", "peak RSS (MB)"], "lrrrrrrr")
-
-
-def effort_markdown(effort: pd.DataFrame) -> str:
-    rows = [[r.family, fmt_budget(r.budget), str(r.trials), str(r.completed), str(r.failed), str(r.infeasible),
-             fmt_float(r.best_val_accuracy), fmt_float(r.wall_s, 1)] for r in effort.itertuples(index=False)]
-    return markdown_table(rows, ["family", "budget", "trials", "completed", "failed", "infeasible",
-                                 "best val accuracy", "tuning time (s)"], "lrrrrrrr")

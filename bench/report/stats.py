@@ -1,7 +1,7 @@
-"""Uncertainty of final accuracies: mean, spread, a t-based 95 % CI, and Welch's test.
+"""Uncertainty: mean, spread and a t-based 95 % CI over seeds, paired comparisons between
+families, and the study-to-study spread of a search (bootstrap over its trials).
 
-Seeds are few (3–5), so the CI uses Student's t rather than a normal approximation, and
-families are compared with Welch's t-test, which does not assume equal variances.
+Seeds are few (3–5), so intervals use Student's t rather than a normal approximation.
 """
 
 from __future__ import annotations
@@ -48,22 +48,49 @@ def summarize(values: Iterable[float]) -> Dict[str, float]:
     return {"mean": mean, "std": std, "n": n, "ci_low": mean - half, "ci_high": mean + half}
 
 
-def welch(a: Iterable[float], b: Iterable[float]) -> Dict[str, float]:
-    """Difference of means and Welch's two-sided t-test p-value.
+def paired(a: Dict[str, float], b: Dict[str, float]) -> Dict[str, float]:
+    """Mean paired difference over the seeds both hold, its 95 % t-interval and the paired
+    t-test's two-sided p-value.
+
+    Seed i of every family trains on the same batches in the same order, so a family and
+    conv are compared seed by seed: the seed-to-seed variation they share cancels.
 
     Args:
-        a, b: the two samples (e.g. a family's and conv's seed accuracies).
+        a, b: seed → measurement (e.g. a family's and conv's test accuracy).
 
     Returns:
-        ``{"diff": mean(a) − mean(b), "p_value"}``. The p-value is NaN when either sample
-        has fewer than two values or both have zero variance (the test is undefined).
-
-    Raises:
-        ValueError: an empty sample or a non-finite value.
+        ``{"diff", "ci_low", "ci_high", "p_value", "n"}``; the interval and p-value are NaN
+        with fewer than two common seeds, the p-value also when every difference is equal.
     """
-    xa, xb = _as_sample(a, "a"), _as_sample(b, "b")
-    diff = float(xa.mean() - xb.mean())
-    if xa.size < 2 or xb.size < 2 or (xa.var(ddof=1) == 0 and xb.var(ddof=1) == 0):
-        return {"diff": diff, "p_value": math.nan}
-    result = _sp.ttest_ind(xa, xb, equal_var=False)
-    return {"diff": diff, "p_value": float(result.pvalue)}
+    seeds = sorted(set(a) & set(b))
+    diffs = np.array([a[s] - b[s] for s in seeds], dtype=float)
+    if diffs.size == 0:
+        return {"diff": math.nan, "ci_low": math.nan, "ci_high": math.nan, "p_value": math.nan, "n": 0}
+    stats = summarize(diffs)
+    p_value = math.nan
+    if diffs.size >= 2 and np.ptp(diffs) > 1e-12:  # equal differences (to rounding): no test
+        p_value = float(_sp.ttest_1samp(diffs, 0.0).pvalue)
+    return {"diff": stats["mean"], "ci_low": stats["ci_low"], "ci_high": stats["ci_high"], "p_value": p_value,
+            "n": int(diffs.size)}
+
+
+def bootstrap_best(values: Iterable[float], draws: int = 2000, seed: int = 0) -> Dict[str, float]:
+    """Study-to-study spread of a search's best value, by bootstrap over its trials.
+
+    As the Deep Learning Tuning Playbook does: resample the search's N trials with
+    replacement, keep the best of each resample, and read the spread of those bests. It says
+    how much the best validation accuracy would move if the same search were run again with
+    other draws.
+
+    Returns:
+        ``{"median", "low", "high", "std", "n"}``: the bests' median, 5th and 95th percentiles
+        and standard deviation (NaN without values).
+    """
+    values = list(values)
+    if not values:
+        return {"median": math.nan, "low": math.nan, "high": math.nan, "std": math.nan, "n": 0}
+    arr = _as_sample(values, "values")
+    rng = np.random.default_rng(seed)
+    bests = rng.choice(arr, size=(draws, arr.size), replace=True).max(axis=1)
+    return {"median": float(np.median(bests)), "low": float(np.percentile(bests, 5)),
+            "high": float(np.percentile(bests, 95)), "std": float(bests.std(ddof=1)), "n": int(arr.size)}

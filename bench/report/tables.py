@@ -4,13 +4,13 @@ comparison with conv, tuning effort, tuning curves and the Pareto frontier."""
 from __future__ import annotations
 
 import math
-from typing import Iterable, List, Sequence
+from typing import Dict, Iterable, List, Sequence
 
 import numpy as np
 import pandas as pd
 
 from bench.report.formatting import BASELINE, text_or_empty
-from bench.report.stats import summarize, welch
+from bench.report.stats import paired, summarize
 
 
 
@@ -22,9 +22,14 @@ def family_order(run: dict, *tables: pd.DataFrame) -> List[str]:
     return configured + extra
 
 
+def _by_seed(done: pd.DataFrame, column: str = "test_accuracy") -> Dict[str, float]:
+    return {str(seed): float(value) for seed, value in zip(done["seed"], done[column])}
+
+
 def accuracy_summary(final: pd.DataFrame, families: Sequence[str], baseline: str = BASELINE) -> pd.DataFrame:
-    """One row per family × budget: status, n, mean, std, 95 % CI, params, and the
-    difference from ``baseline`` at the same budget with Welch's p-value.
+    """One row per family × budget: status, n, mean, std, 95 % CI, params, seeds that had
+    not converged, and the paired difference from ``baseline`` at the same budget (mean over
+    common seeds, its 95 % CI and the paired t-test p-value).
 
     Cells without a completed seed keep their status (infeasible / failed) and reason,
     with NaN statistics. Rows are ordered by ``families`` then budget.
@@ -35,27 +40,31 @@ def accuracy_summary(final: pd.DataFrame, families: Sequence[str], baseline: str
         row = {"family": str(family), "budget": budget, "status": "completed" if len(done) else
                str(group["status"].iloc[0]), "reason": "" if len(done) else text_or_empty(group["reason"].iloc[0]),
                "n": len(done), "mean": math.nan, "std": math.nan, "ci_low": math.nan, "ci_high": math.nan,
-               "params": math.nan, "accuracies": done["test_accuracy"].astype(float).tolist()}
+               "params": math.nan, "not_converged": int((~done["converged"].astype(bool)).sum()) if "converged" in done else 0,
+               "accuracies": done["test_accuracy"].astype(float).tolist(), "by_seed": _by_seed(done)}
         if len(done):
             stats = summarize(row["accuracies"])
             row.update({k: stats[k] for k in ("mean", "std", "ci_low", "ci_high")})
             row["params"] = float(done["params"].astype(float).median())
         rows.append(row)
     table = pd.DataFrame(rows, columns=["family", "budget", "status", "reason", "n", "mean", "std", "ci_low",
-                                        "ci_high", "params", "accuracies"])
-    base = {b: accs for f, b, accs in zip(table["family"], table["budget"], table["accuracies"]) if f == baseline}
-    diffs, pvalues = [], []
-    for family, budget, accs in zip(table["family"], table["budget"], table["accuracies"]):
-        if family == baseline or not accs or not base.get(budget):
-            diffs.append(math.nan), pvalues.append(math.nan)
-            continue
-        result = welch(accs, base[budget])
-        diffs.append(result["diff"]), pvalues.append(result["p_value"])
-    table["diff_vs_baseline"], table["p_value"] = diffs, pvalues
+                                        "ci_high", "params", "not_converged", "accuracies", "by_seed"])
+    base = {b: seeds for f, b, seeds in zip(table["family"], table["budget"], table["by_seed"]) if f == baseline}
+    compared = [paired(seeds, base[budget]) if family != baseline and seeds and base.get(budget) else {}
+                for family, budget, seeds in zip(table["family"], table["budget"], table["by_seed"])]
+    for key, column in (("diff", "diff_vs_baseline"), ("ci_low", "diff_ci_low"), ("ci_high", "diff_ci_high"),
+                        ("p_value", "p_value")):
+        table[column] = [c.get(key, math.nan) for c in compared]
+    return ordered(table, families)
+
+
+def ordered(table: pd.DataFrame, families: Sequence[str]) -> pd.DataFrame:
+    """``table`` sorted by the families' order, then budget."""
+    if table.empty:
+        return table
     rank = {f: i for i, f in enumerate(families)}
-    table["_order"] = table["family"].map(lambda f: rank.get(f, len(rank)))
-    table["_budget"] = table["budget"].astype(float)
-    return table.sort_values(["_order", "_budget"]).drop(columns=["_order", "_budget"]).reset_index(drop=True)
+    return (table.assign(_o=table["family"].map(lambda f: rank.get(f, len(rank))), _b=table["budget"].astype(float))
+            .sort_values(["_o", "_b"]).drop(columns=["_o", "_b"]).reset_index(drop=True))
 
 
 def tuning_effort(trials: pd.DataFrame, families: Sequence[str]) -> pd.DataFrame:
@@ -69,12 +78,7 @@ def tuning_effort(trials: pd.DataFrame, families: Sequence[str]) -> pd.DataFrame
                      "infeasible": int((status == "infeasible").sum()),
                      "best_val_accuracy": float(val.max()) if len(val) else math.nan,
                      "wall_s": float(group["wall_s"].astype(float).sum(skipna=True))})
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return table
-    rank = {f: i for i, f in enumerate(families)}
-    return (table.assign(_o=table["family"].map(lambda f: rank.get(f, len(rank))), _b=table["budget"].astype(float))
-            .sort_values(["_o", "_b"]).drop(columns=["_o", "_b"]).reset_index(drop=True))
+    return ordered(pd.DataFrame(rows), families)
 
 
 def best_so_far(trials: pd.DataFrame) -> pd.DataFrame:

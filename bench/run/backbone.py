@@ -1,14 +1,15 @@
 """The benchmark's backbone network, with every spatial layer taken from one family.
 
 ``depth`` blocks of [family layer → BatchNorm → ReLU → MaxPool 2×2] with widths
-w, 2w, 4w, …, then global average pooling (or flatten), dropout and a Dense classifier.
-Layers use 'same' padding so every family sees the same spatial sizes.
+w, 2w, 4w, … (the budget solver may move the last block's width, see
+:mod:`bench.run.budget`), then global average pooling (or flatten), dropout and a Dense
+classifier. Layers use 'same' padding so every family sees the same spatial sizes.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, Sequence, Tuple
+from typing import Any, Dict, Sequence, Tuple, Union
 
 import keras
 
@@ -17,18 +18,28 @@ from layers import get_family
 HEADS = ("gap", "flatten")
 
 
-def block_widths(width: float, depth: int) -> Tuple[int, ...]:
-    """Filters of each block: w, 2w, 4w, … rounded half up.
+Widths = Union[float, Sequence[int]]
 
-    ``width`` may be fractional (the budget solver uses quarter steps) so that the parameter
-    count can land near a budget even when one more filter in the first block is a big step.
+
+def block_widths(width: Widths, depth: int) -> Tuple[int, ...]:
+    """Filters of each block.
+
+    Args:
+        width: the base width w (blocks w, 2w, 4w, … rounded half up; fractional w allowed),
+            or the width of every block.
+        depth: the number of blocks.
     """
+    if isinstance(width, (tuple, list)):
+        if len(width) != depth or not all(isinstance(v, int) and v >= 1 for v in width):
+            raise ValueError(f"widths={tuple(width)!r} are not accepted: give {depth} positive ints, one per block.")
+        return tuple(width)
     if not width >= 1:
         raise ValueError(f"width={width!r} is not accepted: give a number >= 1.")
     return tuple(max(1, math.floor(width * 2**i + 0.5)) for i in range(depth))
 
 
-def block_input_shapes(input_shape: Sequence[int], width: float, depth: int, kernel_size: int) -> Tuple[Tuple[int, int, int], ...]:
+def block_input_shapes(input_shape: Sequence[int], width: Widths, depth: int,
+                       kernel_size: int) -> Tuple[Tuple[int, int, int], ...]:
     """The (H, W, C) each block's family layer sees (after the previous blocks' pooling)."""
     h, w, c = (int(v) for v in input_shape)
     shapes = []
@@ -52,7 +63,7 @@ def check_architecture(input_shape, depth: int, head: str) -> None:
         )
 
 
-def build_backbone(family: str, input_shape: Sequence[int], num_classes: int, width: float, *, depth: int = 2,
+def build_backbone(family: str, input_shape: Sequence[int], num_classes: int, width: Widths, *, depth: int = 2,
                    kernel_size: int = 3, dropout: float = 0.2, head: str = "gap",
                    family_hp: Dict[str, Any] | None = None, name: str | None = None) -> keras.Model:
     """Builds the backbone with ``family``'s layer in every block.
@@ -61,8 +72,7 @@ def build_backbone(family: str, input_shape: Sequence[int], num_classes: int, wi
         family: registered family name.
         input_shape: (H, W, C).
         num_classes: size of the softmax output.
-        width: filters of the first block (doubled in each next block; may be fractional,
-            see :func:`block_widths`).
+        width: the base width, or every block's width (see :func:`block_widths`).
         depth: number of blocks.
         kernel_size: square kernel of every family layer.
         dropout: rate before the classifier.
@@ -92,7 +102,7 @@ def build_backbone(family: str, input_shape: Sequence[int], num_classes: int, wi
     return keras.Model(inputs, outputs, name=name or f"{family}_backbone")
 
 
-def backbone_param_count(family: str, input_shape: Sequence[int], num_classes: int, width: float, *, depth: int = 2,
+def backbone_param_count(family: str, input_shape: Sequence[int], num_classes: int, width: Widths, *, depth: int = 2,
                          kernel_size: int = 3, head: str = "gap", family_hp: Dict[str, Any] | None = None) -> int:
     """Exact trainable parameter count of :func:`build_backbone`, from the families' formulas."""
     check_architecture(input_shape, depth, head)

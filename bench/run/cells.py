@@ -12,44 +12,46 @@ from typing import Any, Dict, Tuple
 
 from bench.run.config import BenchConfig
 from bench.run.distributed import Role
-from bench.run.evaluation import run_final
+from bench.run.backend import configure_backend
+from bench.run.evaluation import empty_row, run_baseline, run_final
 from bench.run.hypermodel import BudgetedHyperModel
-from bench.run.search_space import cell_infeasibility
 from bench.run.tuning import run_search
 from bench.store import RunDir
 
 
 def infeasible_cells(config: BenchConfig, input_shape, num_classes) -> Dict[Tuple[str, int], str]:
     """(family, budget) → why no configuration of the family can meet the budget, for the
-    cells where none can (see :func:`bench.run.search_space.cell_infeasibility`)."""
+    cells where none can at any kernel size (see :meth:`BudgetedHyperModel.kernel_reasons`)."""
     out = {}
     for family in config.families:
         for budget in config.budgets:
-            reason = cell_infeasibility(family, input_shape, num_classes, budget, tolerance=config.tolerance,
-                                        depth=config.depth, head=config.head)
-            if reason is not None:
-                out[(family, budget)] = reason
+            reasons = BudgetedHyperModel(family, input_shape, num_classes, budget, config).kernel_reasons()
+            if all(reasons.values()):
+                out[(family, budget)] = reasons[min(reasons)]
     return out
 
 
-def infeasible_rows(context: Dict[str, Any], reason: str) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-    """The trials.csv and final.csv rows of a cell that no configuration can meet."""
+def infeasible_rows(context: Dict[str, Any], reason: str) -> Dict[str, Dict[str, Any]]:
+    """table → the one row of a cell that no configuration can meet."""
     reason = f"no configuration meets the budget: {reason}"
-    trial = dict(context, trial_index=0, trial_id="cell", status="infeasible", reason=reason, hp="", width=None,
-                 params=None, val_accuracy=None, val_loss=None, epochs=None, wall_s=None)
-    final = dict(context, seed="", status="infeasible", reason=reason, best_hp="", width=None, params=None,
-                 test_accuracy=None, test_loss=None, epochs=None, train_s=None)
-    return trial, final
+    trial = dict(context, trial_index=0, trial_id="cell", status="infeasible", reason=reason)
+    return {"trials": trial, "final": empty_row(context, "infeasible", reason),
+            "baseline": empty_row(context, "infeasible", reason)}
+
+
+#: The stages of a cell, in order; ``wsbench baseline`` runs only the last.
+STAGES = ("search", "final", "baseline")
 
 
 def cell_runner(config: BenchConfig, dataset, run: RunDir, infeasible: Dict[Tuple[str, int], str], *,
-                role: Role = Role(), workers=()):
+                role: Role = Role(), workers=(), stages: Tuple[str, ...] = STAGES):
     """A function ``run_cell(family, budget, index, *, on_trial, on_final)`` that runs (or
-    resumes) one family × budget cell of this run: its search and, unless distributed, its
-    final evaluation. Returns (context, hypermodel, tuner), or None for a cell in
-    ``infeasible``, which is recorded as such without building a model.
+    resumes) the ``stages`` of one family × budget cell of this run: its search, its final
+    evaluation and its plain-recipe baseline (the last two after all searches when
+    distributed). Returns (context, hypermodel, tuner), or None for a cell in ``infeasible``,
+    which is recorded as such without building a model.
 
-    The test split is only handed to the final evaluation, never to the search.
+    The test split is only handed to the final evaluation and the baseline, never to the search.
     """
     search_data = {"x_train": dataset.x_train, "y_train": dataset.y_train, "x_val": dataset.x_val,
                    "y_val": dataset.y_val}
@@ -58,32 +60,42 @@ def cell_runner(config: BenchConfig, dataset, run: RunDir, infeasible: Dict[Tupl
         context = {"run_id": config.run_name, "dataset": config.dataset, "family": family, "budget": budget}
         if (family, budget) in infeasible:
             if role.kind != "worker":
-                trial, final = infeasible_rows(context, infeasible[(family, budget)])
-                run.append("trials", [trial])
-                for row in run.append("final", [final]):
-                    on_final(row)
+                for table, row in infeasible_rows(context, infeasible[(family, budget)]).items():
+                    if table == "trials" or table in stages:
+                        for written in run.append(table, [row]):
+                            (on_trial if table == "trials" else on_final)(written)
             return None
         hypermodel = BudgetedHyperModel(family, dataset.input_shape, dataset.num_classes, budget, config)
-        tuner = run_search(run, context, hypermodel, search_data, tuner_kind=config.tuner, max_trials=config.max_trials,
-                           epochs=config.epochs, batch_size=config.batch_size, seed=config.seed, report=on_trial,
-                           role=role, search_index=index, workers=workers)
+        tuner = None
+        if "search" in stages:
+            tuner = run_search(run, context, hypermodel, search_data, tuner_kind=config.tuner,
+                               max_trials=config.max_trials, seed=config.seed, report=on_trial, role=role,
+                               search_index=index, workers=workers)
         if not role.distributed:
             # Single process: evaluate each cell as soon as its search ends.
-            run_final(run, context, hypermodel, tuner, dataset, seeds=config.seeds, base_seed=config.seed,
-                      report=on_final)
+            finish_cell(run, config, context, hypermodel, tuner, dataset, on_final, stages)
         return context, hypermodel, tuner
 
     return run_cell
 
 
-def open_cells(config: BenchConfig):
+def finish_cell(run: RunDir, config: BenchConfig, context, hypermodel, tuner, dataset, report, stages=STAGES) -> None:
+    """The cell's final evaluation (given its searched tuner) and baseline, as ``stages`` ask."""
+    if "final" in stages:
+        run_final(run, context, hypermodel, tuner, dataset, seeds=config.seeds, base_seed=config.seed,
+                  report=report)
+    if "baseline" in stages and config.baseline_seeds:
+        run_baseline(run, context, hypermodel, dataset, seeds=config.baseline_seeds, base_seed=config.seed,
+                     report=report)
+
+
+def open_cells(config: BenchConfig, stages: Tuple[str, ...] = STAGES):
     """The cell runner of a run that :mod:`bench.run.runner` has already validated and opened;
     used by ``--jobs`` worker processes, which write nothing but rows."""
-    import tensorflow as tf
-
     from bench.data import load_dataset
 
-    tf.config.experimental.enable_op_determinism()
+    configure_backend(config)
     dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed)
     infeasible = infeasible_cells(config, dataset.input_shape, dataset.num_classes)
-    return cell_runner(config, dataset, RunDir(Path(config.results_dir) / config.run_name), infeasible)
+    return cell_runner(config, dataset, RunDir(Path(config.results_dir) / config.run_name), infeasible,
+                       stages=stages)

@@ -5,20 +5,30 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, List
 
+from bench.run.cells import STAGES
 from bench.run.config import PROFILES, BenchConfig, positive_int, profile
+from bench.run.distributed import Role
 
 #: Flags that replace the profile's setting of the same name when given.
-OVERRIDES = ("dataset", "tuner", "max_trials", "epochs", "seeds", "tolerance", "batch_size", "seed", "run_name",
-             "results_dir", "jobs")
+OVERRIDES = ("dataset", "tuner", "max_trials", "steps", "eval_every", "seeds", "baseline_seeds", "tolerance",
+             "batch_size", "seed", "run_name", "results_dir", "threads", "jobs")
 
 
 def add_parser(sub) -> None:
-    """Declares ``wsbench bench`` and its flags; choices and help come from the registries."""
+    """Declares ``wsbench bench`` and ``wsbench baseline`` and their flags."""
+    add_run_arguments(sub.add_parser("bench", help="tune every family under equal parameter budgets and evaluate "
+                                                   "it, with its plain-recipe baseline"))
+    add_run_arguments(sub.add_parser(
+        "baseline", help="train every family's plain recipe (every hyperparameter at its default, no tuning) at "
+                         "each budget; writes baseline.csv into the same run as `wsbench bench` with these flags"))
+
+
+def add_run_arguments(p) -> None:
+    """The flags of a run; choices and help come from the registries."""
     from bench.data import dataset_names
     from bench.run.tuners import TUNERS
 
     default = PROFILES["default"]
-    p = sub.add_parser("bench", help="tune every family under equal parameter budgets and evaluate it")
     p.add_argument("--profile", default="default",
                    help=f"settings preset, {' or '.join(PROFILES)}; every other flag replaces one of its settings "
                         f"(default: default)")
@@ -27,9 +37,13 @@ def add_parser(sub) -> None:
     p.add_argument("--families", help="comma-separated family names, or 'all' (see `wsbench families`)")
     p.add_argument("--budgets", help="comma-separated trainable-parameter budgets, e.g. 5000,20000")
     p.add_argument("--tuner", help=f"{', '.join(TUNERS.names())} (see `wsbench tuners`; default: {default.tuner})")
-    p.add_argument("--max-trials", type=int)
-    p.add_argument("--epochs", type=int)
-    p.add_argument("--seeds", type=int, help="seeds of the final evaluation")
+    p.add_argument("--max-trials", type=int, help=f"trials per family × budget, all run to the end (default: "
+                                                  f"{default.max_trials}, the first the plain recipe)")
+    p.add_argument("--steps", type=int, help=f"optimizer steps of every model (default: {default.steps})")
+    p.add_argument("--eval-every", type=int, help=f"validate every this many steps (default: {default.eval_every})")
+    p.add_argument("--seeds", type=int, help=f"seeds of the final evaluation (default: {default.seeds})")
+    p.add_argument("--baseline-seeds", type=int, help=f"seeds of the untuned plain recipe, 0 for none (default: "
+                                                      f"{default.baseline_seeds})")
     p.add_argument("--tolerance", type=float, help=f"budget tolerance as a fraction (default {default.tolerance})")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--seed", type=int, help="seed of the split, the tuner and the trials (default 0)")
@@ -38,6 +52,8 @@ def add_parser(sub) -> None:
     p.add_argument("--no-throughput", action="store_true", help="skip the throughput stage")
     p.add_argument("--jobs", type=int, help="family × budget cells run side by side in this many local processes "
                                             "(default: the profile's; results are the same for any value)")
+    p.add_argument("--threads", type=int, help=f"TensorFlow threads per process, 0 for its default (default: "
+                                               f"{default.threads}; part of the run: it can change float rounding)")
     g = p.add_argument_group("distributed tuning (keras-tuner chief/worker over gRPC)")
     g.add_argument("--workers", type=int, help="start this many local worker processes over loopback")
     g.add_argument("--role", choices=["chief", "worker"], help="this process's role when running across machines")
@@ -110,18 +126,26 @@ def worker_argv(argv: List[str]) -> List[str]:
 
 
 def run(args) -> int:
-    """Runs ``wsbench bench``; returns the exit code."""
+    """Runs ``wsbench bench`` or ``wsbench baseline``; returns the exit code."""
     from bench.run.progress import accuracy_table
     from bench.run.runner import run_bench
 
     role = bench_role(args)
-    run_dir = run_bench(bench_config(args), ["wsbench"] + list(args.argv), role=role,
-                        local_workers=args.workers or 0, worker_argv=worker_argv(args.argv))
+    config = bench_config(args)
+    if args.command == "baseline":
+        if not config.baseline_seeds:
+            raise ValueError("--baseline-seeds 0 leaves the baseline nothing to train: give 1 or more.")
+        role, config = Role(), dataclasses.replace(config, throughput=False)  # never distributed: no search
+    run_dir = run_bench(config, ["wsbench"] + list(args.argv), role=role, local_workers=args.workers or 0,
+                        worker_argv=worker_argv(args.argv),
+                        stages=("baseline",) if args.command == "baseline" else STAGES)
     if role.kind == "worker":
         print(f"wsbench: worker {role.worker_id} finished its searches")
         return 0
-    print("\nTest accuracy (mean ± std over seeds, n, actual trainable parameters):")
-    print(accuracy_table(run_dir.read("final")).to_string())
-    print(f"\nwrote {run_dir.path}/: run.json trials.csv final.csv"
-          + (" throughput.csv" if run_dir.has("throughput") else "") + " models/ tuner/")
+    for table, title in (("final", "Test accuracy, tuned"), ("baseline", "Test accuracy, plain recipe (untuned)")):
+        if run_dir.has(table):
+            print(f"\n{title} (mean ± std over seeds, n, actual trainable parameters):")
+            print(accuracy_table(run_dir.read(table)).to_string())
+    tables = " ".join(f"{t}.csv" for t in ("trials", "final", "baseline", "throughput") if run_dir.has(t))
+    print(f"\nwrote {run_dir.path}/: run.json {tables} models/ tuner/")
     return 0

@@ -53,7 +53,7 @@ def _portable(exc: BaseException) -> BaseException:
         return WorkerError(f"{type(exc).__name__}: {exc}\n{''.join(traceback.format_exception(exc))}")
 
 
-def _worker(config, tasks, events, parent_pid: int) -> None:
+def _worker(config, stages, tasks, events, parent_pid: int) -> None:
     """Process body: set up once, then run cells from ``tasks`` until a None arrives."""
     _die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
@@ -61,7 +61,7 @@ def _worker(config, tasks, events, parent_pid: int) -> None:
     try:
         from bench.run.cells import open_cells
 
-        run_cell = open_cells(config)
+        run_cell = open_cells(config, stages)
         while (task := tasks.get()) is not None:
             index, family, budget = task
             run_cell(family, budget, index, on_trial=lambda row: events.put(("trial", row)),
@@ -74,7 +74,7 @@ def _worker(config, tasks, events, parent_pid: int) -> None:
 
 def run_cells_in_parallel(config, cells: Sequence[Tuple[str, int]], jobs: int, *,
                           on_trial: Callable[[Dict[str, Any]], None],
-                          on_final: Callable[[Dict[str, Any]], None]) -> None:
+                          on_final: Callable[[Dict[str, Any]], None], stages: Tuple[str, ...]) -> None:
     """Runs every (family, budget) cell in ``jobs`` worker processes.
 
     Args:
@@ -82,6 +82,7 @@ def run_cells_in_parallel(config, cells: Sequence[Tuple[str, int]], jobs: int, *
         cells: (family, budget) pairs; their position is the cell's search index.
         jobs: how many worker processes (at most one per cell).
         on_trial, on_final: called here, in the parent, with each row a worker wrote.
+        stages: the stages of every cell to run.
 
     Raises:
         The first error a worker raised (the same exception when it can be pickled), or
@@ -90,15 +91,16 @@ def run_cells_in_parallel(config, cells: Sequence[Tuple[str, int]], jobs: int, *
     ctx = multiprocessing.get_context("spawn")
     tasks, events = ctx.Queue(), ctx.Queue()
     jobs = max(1, min(jobs, len(cells)))
-    for index, (family, budget) in enumerate(cells):
+    # Largest budgets first: the costliest cells start early, so no process is left with a long
+    # cell while the other idles at the end (the rows do not depend on the order).
+    for index, (family, budget) in sorted(enumerate(cells), key=lambda cell: -cell[1][1]):
         tasks.put((index, family, budget))
     for _ in range(jobs):
         tasks.put(None)
-    # Workers keep TensorFlow's default thread pools: fewer threads measured no faster here,
-    # and a different thread count can change a convolution's float rounding (by ~1e-6),
-    # while the rows must match a one-process run exactly.
+    # Every worker sets up TensorFlow like a one-process run (the config's thread count), so
+    # float rounding, and every row, is the same for any --jobs.
     procs: List[multiprocessing.Process] = [
-        ctx.Process(target=_worker, args=(config, tasks, events, os.getpid()), daemon=True,
+        ctx.Process(target=_worker, args=(config, stages, tasks, events, os.getpid()), daemon=True,
                     name=f"wsbench-job-{i}") for i in range(jobs)]
     for proc in procs:
         proc.start()

@@ -19,9 +19,16 @@ class Progress:
         self.stream = stream if stream is not None else sys.stdout
 
     def trial(self, row: Dict[str, Any], max_trials: Optional[int]) -> None:
+        if row.get("trial_id") == "cell":  # a whole cell no configuration can meet
+            print(f"  [{row['family']} | budget {int(row['budget']):,}] infeasible: {row['reason']}", file=self.stream)
+            return
         self.done += 1
         acc = f"val_acc {row['val_accuracy']:.3f}" if row["status"] == "completed" else row["status"]
+        if row["status"] == "completed" and not row.get("converged", True):
+            acc += " (not converged)"
         params = f"{int(row['params']):,} params" if row.get("params") is not None else row.get("reason", "")
+        if row.get("recipe"):
+            params += " (plain recipe)"
         wall = row.get("wall_s")
         wall = f"{wall:.1f} s" if isinstance(wall, (int, float)) and wall == wall else "-"
         of = f"/{max_trials}" if max_trials else ""
@@ -44,13 +51,16 @@ class Progress:
             print(f"  [{row['family']} | budget {int(row['budget']):,}] {row['status']}: {row['reason']}",
                   file=self.stream, flush=True)
             return
-        print(f"  [{row['family']} | budget {int(row['budget']):,}] seed {row['seed']}: "
-              f"test_acc {row['test_accuracy']:.3f}  ({row['params']:,} params, {row['train_s']:.1f} s)",
+        what = "baseline seed" if str(row.get("trial", "")).startswith("recipe") else "seed"
+        flag = "" if row.get("converged", True) else ", not converged"
+        print(f"  [{row['family']} | budget {int(row['budget']):,}] {what} {row['seed']}: "
+              f"test_acc {row['test_accuracy']:.3f}  ({int(row['params']):,} params, {row['train_s']:.1f} s{flag})",
               file=self.stream, flush=True)
 
 
 def accuracy_table(final: pd.DataFrame) -> pd.DataFrame:
-    """The table `wsbench bench` prints at its end: family × budget of 'mean ± std (n=…, … params)' or the cell's status."""
+    """The table `wsbench bench` prints at its end: family × budget of 'mean ± std (n=…, … params)',
+    '[k not converged]' when k seeds were still improving, or the cell's status."""
     cells = {}
     for (family, budget), group in final.groupby(["family", "budget"], sort=False):
         done = group[group["status"] == "completed"]
@@ -59,7 +69,9 @@ def accuracy_table(final: pd.DataFrame) -> pd.DataFrame:
             continue
         acc = done["test_accuracy"].astype(float)
         std = acc.std(ddof=1) if len(acc) > 1 else float("nan")
-        cells[(family, budget)] = f"{acc.mean():.3f} ± {std:.3f} (n={len(acc)}, {int(done['params'].iloc[0]):,} p)"
+        stuck = int((~done["converged"].astype(bool)).sum())
+        cells[(family, budget)] = (f"{acc.mean():.3f} ± {std:.3f} (n={len(acc)}, {int(done['params'].iloc[0]):,} p)"
+                                   + (f" [{stuck} not converged]" if stuck else ""))
     table = pd.Series(cells).unstack()
     table.index.name, table.columns.name = "family", "budget"
     return table

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
-from bench.run.cells import cell_runner, infeasible_cells
+from bench.run.backend import configure_backend
+from bench.run.cells import STAGES, cell_runner, finish_cell, infeasible_cells
 from bench.run.config import BenchConfig
 from bench.run.distributed import Role, free_port_block, launch_local_workers, stop_workers
-from bench.run.evaluation import run_final
 from bench.run.progress import Progress
+from bench.run.protocol import Protocol
+from bench.run.search_space import EDGE, declared, shared_hyperparameters
 from bench.run.tuners import get_tuner
 from bench.store import ResultsError, RunDir, check_writable
 
@@ -81,11 +83,14 @@ def open_run(run: RunDir, config: BenchConfig, dataset, command: List[str]) -> N
         return
     from bench.environment import git_commit, hardware, library_versions
 
+    tuner = get_tuner(config.tuner)
     run.write_run({
         "run_id": config.run_name, "command": " ".join(command), "config": config.comparable(),
-        "tuner": {"kind": config.tuner, "max_trials": config.max_trials, "epochs": config.epochs,
-                  "early_stopping": {"monitor": "val_loss", "patience": config.patience},
-                  "objective": "val_accuracy", "seed": config.seed},
+        "protocol": Protocol.of(config).describe(),
+        "search_space": {"shared": declared(shared_hyperparameters, {}).get_config(), "edge": EDGE},
+        "tuner": {"kind": config.tuner, "description": tuner.description, "common_numbers": tuner.common_numbers,
+                  "trials_per_cell": config.max_trials, "objective": "val_accuracy (ties: lower val_loss)",
+                  "seed": config.seed},
         "dataset": {"name": config.dataset, "input_shape": list(dataset.input_shape),
                     "num_classes": dataset.num_classes, "sizes": dataset.sizes()},
         "versions": library_versions(), "hardware": hardware(), "git_commit": git_commit(),
@@ -102,7 +107,7 @@ def join_run(run: RunDir, config: BenchConfig) -> None:
 
 
 def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), local_workers: int = 0,
-              worker_argv: Optional[List[str]] = None) -> RunDir:
+              worker_argv: Optional[List[str]] = None, stages: Tuple[str, ...] = STAGES) -> RunDir:
     """Runs (or resumes) a whole benchmark and returns its run directory.
 
     Every input is checked before anything is written. The run directory is then held
@@ -115,11 +120,10 @@ def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), l
         role: single process (default), distributed chief, or distributed worker.
         local_workers: with a chief role, start this many workers here over loopback.
         worker_argv: the bench arguments the local workers are started with.
+        stages: the stages of every cell to run (``wsbench baseline`` runs only the baseline).
     """
-    import tensorflow as tf
-
-    tf.config.experimental.enable_op_determinism()
     config, dataset, infeasible = check_inputs(config)
+    configure_backend(config)
     run = RunDir(Path(config.results_dir) / config.run_name)
     if role.kind == "worker":
         join_run(run, config)
@@ -131,12 +135,12 @@ def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), l
         check_resumable(run, config)  # refused before the lock file is touched
     with run.writer(" ".join(command)):
         open_run(run, config, dataset, command)
-        _run_cells(config, dataset, infeasible, run, role, local_workers, worker_argv)
+        _run_cells(config, dataset, infeasible, run, role, local_workers, worker_argv, stages)
     return run
 
 
 def _run_cells(config: BenchConfig, dataset, infeasible, run: RunDir, role: Role, local_workers: int,
-               worker_argv: Optional[List[str]]) -> None:
+               worker_argv: Optional[List[str]], stages: Tuple[str, ...]) -> None:
     """The body of :func:`run_bench` for the process that writes the run."""
     cells = [(f, b) for f in config.families for b in config.budgets]
     jobs = 1 if role.distributed or local_workers else min(config.jobs, len(cells))
@@ -144,15 +148,15 @@ def _run_cells(config: BenchConfig, dataset, infeasible, run: RunDir, role: Role
     if local_workers:
         role = Role("chief", "127.0.0.1", free_port_block(len(cells)))
         workers = launch_local_workers(local_workers, worker_argv or [], role.host, role.base_port)
-    feasible = len(cells) - len(infeasible)
-    total = feasible * config.max_trials if get_tuner(config.tuner).counts_trials else None
+    total = (len(cells) - len(infeasible)) * config.max_trials if "search" in stages else None
     progress = Progress(total)
     trials = run.read("trials")
     progress.done = int((trials["trial_id"] != "cell").sum())
     on_trial = lambda row: progress.trial(row, total and config.max_trials)  # noqa: E731
     print(f"wsbench: run {config.run_name!r} → {run.path}  ({len(cells)} family × budget cells"
           + (f", {len(infeasible)} infeasible" if infeasible else "")
-          + f", {config.tuner} tuner, {config.max_trials} trials each, {config.seeds} seeds"
+          + f", {config.tuner} tuner, {config.max_trials} trials of {config.steps} steps each, {config.seeds} seeds"
+          + (f", {config.baseline_seeds} baseline seeds" if config.baseline_seeds else "")
           + (f", {local_workers} local workers" if local_workers else "")
           + (f", {jobs} cells at a time" if jobs > 1 else "") + ")", flush=True)
     completed = False
@@ -161,9 +165,9 @@ def _run_cells(config: BenchConfig, dataset, infeasible, run: RunDir, role: Role
         if jobs > 1:
             from bench.run.parallel import run_cells_in_parallel
 
-            run_cells_in_parallel(config, cells, jobs, on_trial=on_trial, on_final=progress.final)
+            run_cells_in_parallel(config, cells, jobs, on_trial=on_trial, on_final=progress.final, stages=stages)
         else:
-            run_cell = cell_runner(config, dataset, run, infeasible, role=role, workers=workers)
+            run_cell = cell_runner(config, dataset, run, infeasible, role=role, workers=workers, stages=stages)
             for index, (family, budget) in enumerate(cells):
                 tuners[(family, budget)] = run_cell(family, budget, index, on_trial=on_trial,
                                                     on_final=progress.final)
@@ -174,10 +178,8 @@ def _run_cells(config: BenchConfig, dataset, infeasible, run: RunDir, role: Role
     if role.distributed:
         for cell in tuners.values():
             if cell is not None:
-                context, hypermodel, tuner = cell
-                run_final(run, context, hypermodel, tuner, dataset, seeds=config.seeds, base_seed=config.seed,
-                          report=progress.final)
-    if config.throughput:
+                finish_cell(run, config, *cell[:2], cell[2], dataset, progress.final, stages)
+    if config.throughput and "final" in stages:
         from bench.run.throughput import measure_run
 
         print("wsbench: measuring throughput of the best models", flush=True)

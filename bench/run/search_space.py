@@ -1,6 +1,12 @@
 """The search space: the hyperparameters every family shares, each family's own, and
 drawing configurations from them.
 
+The shared ones are the nuisance hyperparameters of the comparison: the learning rate,
+regularisation (dropout) and the kernel size. Their defaults are the *plain recipe* every
+family is trained with first (and by ``wsbench baseline``); their ranges are centred on it
+in the space they are sampled in (log space for the learning rate), so the best trial is
+rarely at an edge.
+
 A family declares its hyperparameters in Python (``Family.hyperparameters(hp)``), and may
 declare some only for certain values of others (SISWS's ``per_feature`` only for random or
 trainable centroids). :func:`draw_values` therefore declares repeatedly, each time with the
@@ -11,7 +17,7 @@ conditional ones included, and none that its parents switched off.
 from __future__ import annotations
 
 import zlib
-from typing import Any, Callable, Dict, Iterator, Optional, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import keras_tuner as kt
 import numpy as np
@@ -19,17 +25,20 @@ import numpy as np
 from layers import get_family
 
 KERNEL_SIZES = (3, 5)
-#: Random family configurations (besides the defaults) tried before a family × budget cell
-#: is declared infeasible as a whole.
+#: Random family configurations (besides the defaults) tried before a configuration is
+#: declared impossible (a whole cell, or one kernel size for a cell).
 FEASIBILITY_SAMPLES = 64
+#: A best value in the outer share of its range (in sampling space) is flagged as at its edge.
+EDGE = 0.1
 
 
 def shared_hyperparameters(hp: kt.HyperParameters) -> Dict[str, Any]:
-    """Declares the hyperparameters every family shares and returns their values."""
+    """Declares the hyperparameters every family shares and returns their values; the
+    defaults are the plain recipe."""
     return {
-        "learning_rate": hp.Float("learning_rate", 1e-4, 1e-2, sampling="log", default=1e-3),
+        "learning_rate": hp.Float("learning_rate", 1e-3, 1e-1, sampling="log", default=1e-2),
         "kernel_size": hp.Choice("kernel_size", list(KERNEL_SIZES), default=3),
-        "dropout": hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.2),
+        "dropout": hp.Float("dropout", 0.0, 0.4, default=0.1),
     }
 
 
@@ -44,7 +53,13 @@ def declared(declare: Declare, values: Dict[str, Any]) -> kt.HyperParameters:
     return hp
 
 
-def draw_values(declare: Declare, uniform: Callable[[str], float]) -> Dict[str, Any]:
+def defaults(declare: Declare) -> Dict[str, Any]:
+    """The default value of every hyperparameter ``declare`` declares (active ones only)."""
+    return {name: value for name, value in declared(declare, {}).values.items()}
+
+
+def draw_values(declare: Declare, uniform: Callable[[str], float],
+                choices: Optional[Dict[str, List[Any]]] = None) -> Dict[str, Any]:
     """Values for every hyperparameter ``declare`` declares, conditional ones included.
 
     Args:
@@ -52,6 +67,8 @@ def draw_values(declare: Declare, uniform: Callable[[str], float]) -> Dict[str, 
             ``hyperparameters``).
         uniform: a number in [0, 1) for a hyperparameter's name; it is mapped to a value
             with keras-tuner's ``prob_to_value`` (log scale for log-sampled floats).
+        choices: for a Choice hyperparameter, the values it may take here (a subset of its
+            own, in its order); the uniform number is mapped onto those.
 
     Returns:
         name → value for exactly the hyperparameters that are active under those values.
@@ -64,7 +81,11 @@ def draw_values(declare: Declare, uniform: Callable[[str], float]) -> Dict[str, 
             active = {h.name for h in hp.space}
             return {name: value for name, value in values.items() if name in active}
         for h in new:
-            values[h.name] = h.prob_to_value(uniform(h.name))
+            allowed = (choices or {}).get(h.name)
+            if allowed is not None:
+                values[h.name] = allowed[min(int(uniform(h.name) * len(allowed)), len(allowed) - 1)]
+            else:
+                values[h.name] = h.prob_to_value(uniform(h.name))
 
 
 def stream_uniform(*key) -> Callable[[str], float]:
@@ -76,30 +97,34 @@ def stream_uniform(*key) -> Callable[[str], float]:
     return uniform
 
 
+def position_in_range(hp_object, value) -> Optional[float]:
+    """Where ``value`` sits in the hyperparameter's range, in [0, 1] of its sampling space
+    (log for log-sampled floats); None for an unordered choice."""
+    if isinstance(hp_object, (kt.engine.hyperparameters.Float, kt.engine.hyperparameters.Int)):
+        return float(hp_object.value_to_prob(value))
+    return None
+
+
 def family_configurations(family: str, seed: int = 0, samples: int = FEASIBILITY_SAMPLES) -> Iterator[Dict[str, Any]]:
     """The family's default configuration, then ``samples`` random ones."""
     declare = get_family(family).hyperparameters
-    yield get_family(family).hyperparameters(kt.HyperParameters())
+    yield defaults(declare)
     for i in range(samples):
         yield draw_values(declare, stream_uniform("feasibility", seed, family, i))
 
 
-def cell_infeasibility(family: str, input_shape, num_classes: int, budget: int, *, tolerance: float, depth: int,
-                       head: str) -> Optional[str]:
-    """Why no configuration of ``family`` can meet ``budget``, or None if one can.
-
-    Tries every shared kernel size with the family's default configuration and
-    :data:`FEASIBILITY_SAMPLES` random ones; the reason given is the default configuration's
-    at the smallest kernel size.
-    """
-    from bench.run.budget import solve_width
-
-    reasons: Dict[Tuple[int, int], str] = {}
-    for index, family_hp in enumerate(family_configurations(family)):
-        for kernel_size in KERNEL_SIZES:
-            solution = solve_width(family, input_shape, num_classes, budget, tolerance=tolerance, depth=depth,
-                                   kernel_size=kernel_size, head=head, family_hp=family_hp)
+def feasible_kernel_sizes(solve: Callable[[int, Dict[str, Any]], Any], family: str) -> Dict[int, str]:
+    """kernel size → '' when some configuration of ``family`` meets the budget with it, else
+    why none does (the default configuration's reason). ``solve(kernel_size, family_hp)``
+    is the cell's budget solver."""
+    out = {}
+    for kernel_size in KERNEL_SIZES:
+        reason = None
+        for family_hp in family_configurations(family):
+            solution = solve(kernel_size, family_hp)
             if solution.feasible:
-                return None
-            reasons[(index, kernel_size)] = solution.reason
-    return reasons[(0, min(KERNEL_SIZES))]
+                reason = ""
+                break
+            reason = reason or solution.reason
+        out[kernel_size] = reason
+    return out

@@ -1,6 +1,6 @@
 """The search stage: one keras-tuner project per family × budget.
 
-Every family gets the same tuner, trial count, epochs, early stopping and oracle seed.
+Every family gets the same tuner, trial count, training protocol and seeds.
 Projects live under ``results/<run>/tuner/`` with ``overwrite=False`` so rerunning the
 same command resumes each search where it stopped. Each finished trial becomes a row of
 ``trials.csv`` (completed, failed or infeasible, with the reason).
@@ -21,7 +21,8 @@ import numpy as np
 from bench.compat import quiet_failed_trials, release_tf_graphs
 from bench.run.distributed import Role, keras_tuner_role, serve_search
 from bench.run.hypermodel import INFEASIBLE_PREFIX, BudgetedHyperModel
-from bench.run.tuners import get_tuner
+from bench.run.oracle import draw_info
+from bench.run.tuners import Search, get_tuner
 from bench.store import RunDir
 
 OBJECTIVE = kt.Objective("val_accuracy", direction="max")
@@ -38,12 +39,6 @@ def project_name(family: str, budget: int) -> str:
     return f"{family}__{int(budget)}"
 
 
-def oracle_seed(base_seed: int) -> int:
-    """The tuner's seed for run seed ``base_seed``: never 0, which keras-tuner takes as
-    'no seed' and replaces with a random one (``seed or random.randint(...)``)."""
-    return int(base_seed) + 1
-
-
 def trial_seed(base_seed: int, trial_id: str) -> int:
     """The training seed of one trial: fixed by the run seed and the trial's number."""
     return int(base_seed) * 100_003 + int(trial_id)
@@ -58,23 +53,26 @@ def _reason(message: Optional[str]) -> Tuple[str, str]:
     return "failed", last.split(": ", 1)[-1] if "Error" in last.split(":")[0] else last
 
 
-def trial_rows(oracle, context: Dict[str, Any], walls: Dict[str, float]) -> List[Dict[str, Any]]:
+def trial_rows(oracle, hypermodel: BudgetedHyperModel, context: Dict[str, Any],
+               walls: Dict[str, float]) -> List[Dict[str, Any]]:
     """trials.csv rows for every finished trial of ``oracle``, in creation order."""
     rows = []
     # By trial number: a reloaded oracle lists its trials in the file system's order.
     for index, (trial_id, trial) in enumerate(sorted(oracle.trials.items(), key=lambda kv: int(kv[0])), start=1):
         if trial.status not in _FINISHED:
             continue
+        redraws, recipe = draw_info(oracle, trial_id)
         hp = {k: v for k, v in trial.hyperparameters.values.items()}
-        row = dict(context, trial_index=index, trial_id=trial_id, hp=json.dumps(hp, sort_keys=True),
-                   width=None, params=None, val_accuracy=None, val_loss=None, epochs=None,
-                   wall_s=walls.get(trial_id))
+        row = dict(context, trial_index=index, trial_id=trial_id, recipe=recipe, redraws=redraws,
+                   hp=json.dumps(hp, sort_keys=True), wall_s=walls.get(trial_id))
         if trial.status == kt.engine.trial.TrialStatus.COMPLETED:
             m = trial.metrics
-            get = lambda name: m.get_best_value(name) if m.exists(name) else None  # noqa: E731
-            row.update(status="completed", reason="", width=float(get("width")), params=int(get("params")),
-                       val_accuracy=get("val_accuracy"), val_loss=get("val_loss"), epochs=int(get("epochs")),
-                       wall_s=get("wall_s"))
+            get = lambda name: m.get_last_value(name) if m.exists(name) else None  # noqa: E731
+            row.update(status="completed", reason="", widths=hypermodel.solve(trial.hyperparameters).label,
+                       params=int(get("params")),
+                       val_accuracy=get("val_accuracy"), val_loss=get("val_loss"), best_step=int(get("best_step")),
+                       steps=int(get("steps")), converged=bool(get("converged")),
+                       gain_last_fifth=get("gain_last_fifth"), diverged=bool(get("diverged")), wall_s=get("wall_s"))
         else:
             row["status"], row["reason"] = _reason(trial.message)
         rows.append(row)
@@ -82,7 +80,7 @@ def trial_rows(oracle, context: Dict[str, Any], walls: Dict[str, float]) -> List
 
 
 def make_tuner(kind: str, hypermodel: BudgetedHyperModel, directory: Path, project: str, *, max_trials: int,
-               epochs: int, seed: int, on_rows: Optional[Callable[[Any], None]]):
+               seed: int, on_rows: Optional[Callable[[Any], None]]):
     """Builds a keras-tuner of ``kind`` whose trials report to ``on_rows(tuner)`` as they end
     (``None`` on distributed workers: the chief records what its oracle holds)."""
     tuner_kind = get_tuner(kind)
@@ -101,6 +99,10 @@ def make_tuner(kind: str, hypermodel: BudgetedHyperModel, directory: Path, proje
             self.started[trial.trial_id] = time.perf_counter()
             keras.utils.set_random_seed(trial_seed(seed, trial.trial_id) % (2**31))
 
+        def run_trial(self, trial, *args, **kwargs):
+            # The trial's data order: the same for trial i of every family.
+            return super().run_trial(trial, *args, seed=trial_seed(seed, trial.trial_id) % (2**31), **kwargs)
+
         def on_trial_end(self, trial):
             self.walls[trial.trial_id] = time.perf_counter() - self.started.get(trial.trial_id, time.perf_counter())
             super().on_trial_end(trial)
@@ -110,11 +112,9 @@ def make_tuner(kind: str, hypermodel: BudgetedHyperModel, directory: Path, proje
                 print(f"  {self.tuner_id} trained trial {trial.trial_id} of {project}: {trial.status.lower()}",
                       flush=True)
 
-    common = dict(hypermodel=hypermodel, objective=OBJECTIVE, seed=oracle_seed(seed), directory=str(directory),
-                  project_name=project, overwrite=False,
-                  # Infeasible choices are failed trials; they must not stop the search.
-                  max_consecutive_failed_trials=10**6)
-    return RecordingTuner(**tuner_kind.arguments(max_trials=max_trials, epochs=epochs), **common)
+    search = Search(hypermodel=hypermodel, max_trials=max_trials, seed=seed, objective=OBJECTIVE)
+    return RecordingTuner(hypermodel=hypermodel, directory=str(directory), project_name=project, overwrite=False,
+                          **tuner_kind.arguments(search))
 
 
 def best_trial(tuner):
@@ -127,7 +127,7 @@ def best_trial(tuner):
 
 
 def run_search(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperModel, data: Dict[str, np.ndarray], *,
-               tuner_kind: str, max_trials: int, epochs: int, batch_size: int, seed: int,
+               tuner_kind: str, max_trials: int, seed: int,
                report: Callable[[Dict[str, Any]], None], role: Role = Role(), search_index: int = 0,
                workers=()):
     """Runs (or resumes) one family × budget search; appends its trials to trials.csv.
@@ -147,16 +147,15 @@ def run_search(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperMo
         The tuner, searched.
     """
     def record(tuner) -> None:
-        for row in run.append("trials", trial_rows(tuner.oracle, context, tuner.walls)):
+        for row in run.append("trials", trial_rows(tuner.oracle, hypermodel, context, tuner.walls)):
             report(row)
 
     fit_args = (data["x_train"], data["y_train"])
-    fit_kwargs = dict(validation_data=(data["x_val"], data["y_val"]), epochs=epochs, batch_size=batch_size,
-                      verbose=0)
+    fit_kwargs = dict(validation_data=(data["x_val"], data["y_val"]), verbose=0)
     with keras_tuner_role(role, search_index):
         tuner = make_tuner(tuner_kind, hypermodel, run.path / "tuner",
                            project_name(context["family"], context["budget"]),
-                           max_trials=max_trials, epochs=epochs, seed=seed,
+                           max_trials=max_trials, seed=seed,
                            on_rows=record if role.kind == "single" else None)
         if role.kind == "worker":
             tuner.search(*fit_args, **fit_kwargs)

@@ -26,16 +26,20 @@ class Table:
         return f"{self.name}.csv"
 
 
+#: What a trained model reached (trials, final seeds and baseline seeds all record it).
+_TRAINED = ("val_accuracy", "val_loss", "best_step", "steps", "converged", "gain_last_fifth", "diverged")
+
 TRIALS = Table("trials", ("run_id", "dataset", "family", "budget", "trial_index", "trial_id", "status", "reason",
-                          "hp", "width", "params", "val_accuracy", "val_loss", "epochs", "wall_s"),
+                          "recipe", "redraws", "hp", "widths", "params") + _TRAINED + ("wall_s",),
                ("family", "budget", "trial_id"))
-FINAL = Table("final", ("run_id", "dataset", "family", "budget", "seed", "status", "reason", "best_hp", "width",
-                        "params", "test_accuracy", "test_loss", "epochs", "train_s"),
+FINAL = Table("final", ("run_id", "dataset", "family", "budget", "seed", "status", "reason", "trial", "hp", "widths",
+                        "params", "test_accuracy", "test_loss") + _TRAINED + ("train_s",),
               ("family", "budget", "seed"))
+BASELINE = Table("baseline", FINAL.columns, FINAL.key)
 THROUGHPUT = Table("throughput", ("run_id", "family", "budget", "params", "macs_per_image", "batch",
                                   "train_img_s", "train_img_s_min", "train_img_s_max",
                                   "infer_img_s", "infer_img_s_min", "infer_img_s_max",
                                   "latency_ms_b1", "latency_ms_b1_min", "latency_ms_b1_max",
                                   "peak_rss_mb", "repeats", "device"),
                    ("family", "budget"))
-TABLES = {table.name: table for table in (TRIALS, FINAL, THROUGHPUT)}
+TABLES = {table.name: table for table in (TRIALS, FINAL, BASELINE, THROUGHPUT)}

@@ -23,6 +23,7 @@ def check_shape_options(size, count, noise, data_seed, num_classes: int) -> None
 class ShapesAligned(DatasetSource):
     description = "generated 32x32: shapes in two fixed slots, class = which shape where (9 classes, position-specific)"
     pooled = True
+    known_answer = "what-is-where"
 
     def load(self, size: int = 32, count: int = 3000, noise: float = 0.15, data_seed: int = 0) -> RawArrays:
         check_shape_options(size, count, noise, data_seed, len(synthetic_shapes.ALIGNED_KINDS) ** 2)
@@ -34,6 +35,7 @@ class ShapesAligned(DatasetSource):
 class ShapesAnywhere(DatasetSource):
     description = "generated 32x32: one shape anywhere, class = which shape (4 classes, translation-invariant)"
     pooled = True
+    known_answer = "what-only"
 
     def load(self, size: int = 32, count: int = 3000, noise: float = 0.15, data_seed: int = 0) -> RawArrays:
         check_shape_options(size, count, noise, data_seed, len(synthetic_shapes.SHAPE_KINDS))

@@ -1,8 +1,8 @@
 """The tuner registry: how a family × budget search picks its trials.
 
-A tuner is a :class:`TunerKind`: a keras-tuner class and the arguments it is made with.
-Built-ins are the other modules of this package (a new tuner is a new file here); a
-third-party package registers one under the ``wsbench.tuners`` entry-point group::
+A tuner is a :class:`TunerKind`: a keras-tuner class and the arguments it is made with for
+one search. Built-ins are the other modules of this package (a new tuner is a new file
+here); a third-party package registers one under the ``wsbench.tuners`` entry-point group::
 
     import keras_tuner as kt
     from bench.run.tuners import TunerKind, register_tuner
@@ -15,6 +15,7 @@ third-party package registers one under the ``wsbench.tuners`` entry-point group
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Dict
 
 from layers.plugins import PluginError, Registry, import_package_modules, instances_of
@@ -26,24 +27,45 @@ class TunerError(PluginError):
     """An unknown tuner name, or a tuner plugin that failed to load."""
 
 
+@dataclass(frozen=True)
+class Search:
+    """What one family × budget search is, for a tuner to be made for it.
+
+    Attributes:
+        hypermodel: the cell's :class:`bench.run.hypermodel.BudgetedHyperModel`.
+        max_trials: trials the search runs.
+        seed: the run seed.
+        objective: the keras-tuner objective (validation accuracy).
+    """
+
+    hypermodel: Any
+    max_trials: int
+    seed: int
+    objective: Any
+
+
 class TunerKind:
     """One way of searching.
 
     Attributes:
         name: registry name (set on registration).
         description: one line for ``wsbench tuners`` and ``--help``.
-        keras_tuner_class: the keras-tuner ``Tuner`` subclass to run.
-        counts_trials: whether ``max_trials`` bounds the search (progress then shows a total).
+        keras_tuner_class: the keras-tuner ``Tuner`` class to run.
+        common_numbers: whether trial i has the same shared hyperparameter values for every
+            family (the report says so, or warns that the tuner adapts per family).
     """
 
     name: str = ""
     description: str = ""
     keras_tuner_class: type = None
-    counts_trials: bool = True
+    common_numbers: bool = False
 
-    def arguments(self, *, max_trials: int, epochs: int) -> Dict[str, Any]:
-        """The keyword arguments, besides the ones every tuner gets, that bound the search."""
-        return {"max_trials": max_trials}
+    def arguments(self, search: Search) -> Dict[str, Any]:
+        """The keyword arguments of ``keras_tuner_class`` for ``search`` (besides the
+        hypermodel, directory and project, which every tuner gets)."""
+        return {"objective": search.objective, "max_trials": search.max_trials,
+                # keras-tuner takes seed 0 as 'random'.
+                "seed": search.seed + 1, "max_consecutive_failed_trials": 10**6}
 
 
 TUNERS = Registry("tuner", ENTRY_POINT_GROUP, lambda: import_package_modules(__name__), plugin_type=TunerKind,

@@ -1,0 +1,97 @@
+"""The summary of a study: Δ test accuracy against conv per family, budget and dataset, with
+confidence intervals, and the verdict on each dataset's known answer. Read from the stored
+runs alone (like the report)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Sequence, Tuple
+
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+
+from bench.report.formatting import fmt_budget, markdown_table
+from bench.report.style import family_styles, new_figure, save
+from bench.report.tables import accuracy_summary, family_order
+from bench.store import RunDir
+from bench.store.atomic import write_text_atomic
+from bench.study.answers import REFERENCE, Verdict, evaluate
+
+
+def load(run_dirs: Sequence[Path]) -> List[Tuple[str, str, pd.DataFrame]]:
+    """(dataset, known-answer rule, accuracy summary) of each stored run."""
+    from bench.data import resolve_source
+
+    out = []
+    for path in run_dirs:
+        run = RunDir(path)
+        meta, final = run.read_run(), run.require("final", hint="the run has no final evaluation yet")
+        dataset = meta["config"]["dataset"]
+        out.append((dataset, resolve_source(dataset).known_answer or "",
+                    accuracy_summary(final, family_order(meta, final))))
+    return out
+
+
+def delta_figure(runs: List[Tuple[str, str, pd.DataFrame]]):
+    """One panel per dataset: each family's paired Δ test accuracy against conv (mean and
+    95 % CI over seeds), one marker per budget."""
+    fig = new_figure(5.2 * len(runs), 4.2)
+    families = sorted({f for _, _, s in runs for f in s["family"]} - {REFERENCE})
+    styles = family_styles(families)
+    budgets = sorted({int(b) for _, _, s in runs for b in s["budget"]})
+    markers = ("o", "s", "^", "D", "v")
+    for k, (dataset, rule, summary) in enumerate(runs):
+        ax = fig.add_subplot(1, len(runs), k + 1)
+        ax.axhline(0, color="0.4", lw=1)
+        for i, family in enumerate(families):
+            for j, budget in enumerate(budgets):
+                row = summary[(summary["family"] == family) & (summary["budget"] == budget)
+                              & (summary["status"] == "completed")]
+                if row.empty or np.isnan(row["diff_vs_baseline"].iloc[0]):
+                    continue
+                r = row.iloc[0]
+                low = r.diff_vs_baseline - (r.diff_ci_low if np.isfinite(r.diff_ci_low) else r.diff_vs_baseline)
+                high = (r.diff_ci_high if np.isfinite(r.diff_ci_high) else r.diff_vs_baseline) - r.diff_vs_baseline
+                ax.errorbar([i + (j - (len(budgets) - 1) / 2) * 0.22], [r.diff_vs_baseline], yerr=[[low], [high]],
+                            color=styles[family][0], marker=markers[j % len(markers)], ms=6, capsize=3, ls="none")
+        ax.set_xticks(range(len(families)), families, rotation=30, ha="right", fontsize=8)
+        ax.set_ylabel(f"test accuracy − {REFERENCE} (paired over seeds)")
+        ax.set_title(f"{dataset}\nknown answer: {rule or 'none'}", fontsize=9)
+        ax.grid(True, axis="y", color="0.92")
+    handles = [Line2D([], [], color="0.3", marker=markers[j % len(markers)], ls="none",
+                      label=f"budget {fmt_budget(b)}") for j, b in enumerate(budgets)]
+    fig.axes[-1].legend(handles=handles, fontsize=8, loc="best")
+    fig.suptitle(f"Δ test accuracy against {REFERENCE}, mean and 95 % CI (t) over seeds", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def write_summary(out_dir: Path, run_dirs: Sequence[Path]) -> List[Verdict]:
+    """Writes ``out_dir``/summary.md, summary.png and verdicts.json; returns the verdicts."""
+    runs = load(run_dirs)
+    verdicts = [evaluate(dataset, rule, summary) for dataset, rule, summary in runs if rule]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    save(delta_figure(runs), out_dir / "summary.png")
+    rows = []
+    for dataset, _, summary in runs:
+        for r in summary.itertuples(index=False):
+            if r.family == REFERENCE or r.status != "completed":
+                continue
+            ci = "—" if np.isnan(r.diff_ci_low) else f"[{r.diff_ci_low:+.3f}, {r.diff_ci_high:+.3f}]"
+            p = "n/a" if np.isnan(r.p_value) else ("< 0.001" if r.p_value < 0.001 else f"{r.p_value:.3f}")
+            rows.append([dataset, r.family, fmt_budget(r.budget), f"{r.mean:.3f}",
+                         f"{r.diff_vs_baseline:+.3f}", ci, p])
+    lines = ["# wsbench study", "", "Built from the stored runs " + ", ".join(f"`{Path(d).name}`" for d in run_dirs)
+             + " alone.", "", "## Known answers", ""]
+    for v in verdicts:
+        lines += [f"### {v.dataset} ({v.rule}): {'FOUND' if v.passed else 'NOT FOUND'}", ""]
+        lines += [f"- {check}" for check in v.checks] + [""]
+    lines += ["## Δ test accuracy against conv", "", "![Δ test accuracy against conv](summary.png)", "",
+              markdown_table(rows, ["dataset", "family", "budget", "test accuracy", f"Δ vs {REFERENCE}", "95 % CI",
+                                    "paired p"], "lllrrrr"), ""]
+    write_text_atomic(out_dir / "summary.md", "\n".join(lines))
+    write_text_atomic(out_dir / "verdicts.json", json.dumps([v.__dict__ for v in verdicts], indent=2) + "\n")
+    return verdicts
