@@ -103,7 +103,14 @@ def dispatch(args) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Entry point of the `wsbench` console script; returns the exit code."""
+    from bench import backend
+
     argv = list(sys.argv[1:] if argv is None else argv)
+    try:  # before anything imports Keras: it picks its backend once
+        backend.choose(backend.requested(argv))
+    except backend.BackendError as exc:
+        print(f"wsbench: error: {exc}", file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
     args.argv = argv
     try:

@@ -106,6 +106,11 @@ def release_tf_graphs() -> int:
     """
     import gc
 
+    import keras
+
+    if keras.backend.backend() != "tensorflow":  # no TensorFlow graphs are traced on another backend
+        gc.collect()
+        return 0
     registry = gradient_registry()
     names = [n for n in registry if isinstance(n, str) and n.startswith(CUSTOM_GRADIENT_PREFIX)]
     for name in names:

@@ -1,8 +1,9 @@
 """``wsbench report`` / ``make report``: a run's stored results as report.md and figures.
 
 Reads ``results/<run>/`` only (run.json, the tables and the saved models some figures
-draw); it never trains. Writes ``report.md`` and ``figures/*.png`` into the run directory:
-every figure registered in :mod:`bench.report.figures`, in order.
+draw); it never trains. Writes ``report.md`` and ``figures/*.png`` into the run directory
+(every figure registered in :mod:`bench.report.figures`, in order), and rebuilds the run's
+TensorBoard HParams logs (:mod:`bench.store.tensorboard`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from bench.report.figures import FIGURES
 from bench.report.markdown import render_markdown
 from bench.report.style import save
 from bench.store.atomic import write_text_atomic
+from bench.store.tensorboard import write_hparams
 
 __all__ = ["ReportError", "build_report"]
 
@@ -51,4 +53,5 @@ def build_report(run_dir: Path, in_progress: Optional[dict] = None) -> Path:
         figures.append(((draw.__doc__ or name).strip().splitlines()[0], drawn))
     report = data.run.path / "report.md"
     write_text_atomic(report, render_markdown(data, figures))
+    write_hparams(data.run.path)
     return report

@@ -48,6 +48,8 @@ def metadata_markdown(run: dict) -> str:
         ["plain-recipe baseline", f"every hyperparameter at its default, untuned, {_get(cfg, 'baseline_seeds')} "
                                   f"seeds (the same seeds, so seed i is paired across families and stages)"],
         ["backbone", f"depth {_get(cfg, 'depth')}, head {_get(cfg, 'head')}; profile {_get(cfg, 'profile')}"],
+        ["Keras backend", f"{cfg.get('backend') or 'tensorflow (not recorded by this run)'}, "
+                          f"{cfg.get('threads', '?')} thread(s) per process"],
         ["command", f"`{_get(run, 'command')}`"],
         ["versions", ", ".join(f"{k.replace('_', '-')} {v}" for k, v in versions.items()) or "unknown"],
         ["hardware", f"{_get(hw, 'cpu')}, {_get(hw, 'cores')} cores, {_get(hw, 'ram_gb')} GB RAM, "

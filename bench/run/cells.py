@@ -12,7 +12,7 @@ from typing import Any, Dict, Tuple
 
 from bench.run.config import BenchConfig
 from bench.run.distributed import Role
-from bench.run.backend import configure_backend
+from bench import backend
 from bench.run.evaluation import empty_row, run_baseline, run_final
 from bench.run.hypermodel import BudgetedHyperModel
 from bench.run.tuning import run_search
@@ -94,7 +94,7 @@ def open_cells(config: BenchConfig, stages: Tuple[str, ...] = STAGES):
     used by ``--jobs`` worker processes, which write nothing but rows."""
     from bench.data import load_dataset
 
-    configure_backend(config)
+    backend.configure(config)
     dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed)
     infeasible = infeasible_cells(config, dataset.input_shape, dataset.num_classes)
     return cell_runner(config, dataset, RunDir(Path(config.results_dir) / config.run_name), infeasible,

@@ -11,7 +11,7 @@ from bench.run.distributed import Role
 
 #: Flags that replace the profile's setting of the same name when given.
 OVERRIDES = ("dataset", "tuner", "max_trials", "steps", "eval_every", "seeds", "baseline_seeds", "tolerance",
-             "batch_size", "seed", "run_name", "results_dir", "threads", "jobs")
+             "batch_size", "seed", "run_name", "results_dir", "backend", "threads", "jobs")
 
 
 def add_parser(sub) -> None:
@@ -52,6 +52,7 @@ def add_run_arguments(p) -> None:
     p.add_argument("--no-throughput", action="store_true", help="skip the throughput stage")
     p.add_argument("--jobs", type=int, help="family × budget cells run side by side in this many local processes "
                                             "(default: the profile's; results are the same for any value)")
+    add_backend_argument(p)
     p.add_argument("--threads", type=int, help=f"TensorFlow threads per process, 0 for its default (default: "
                                                f"{default.threads}; part of the run: it can change float rounding)")
     g = p.add_argument_group("distributed tuning (keras-tuner chief/worker over gRPC)")
@@ -59,6 +60,14 @@ def add_run_arguments(p) -> None:
     g.add_argument("--role", choices=["chief", "worker"], help="this process's role when running across machines")
     g.add_argument("--oracle", help="HOST:PORT of the chief; search i of the run uses PORT+i")
     g.add_argument("--worker-id", help="a unique id of this worker (workers only)")
+
+
+def add_backend_argument(p) -> None:
+    """``--backend``, read by ``bench.cli`` before Keras is imported (see :mod:`bench.backend`)."""
+    from bench.backend import BACKENDS
+
+    p.add_argument("--backend", choices=BACKENDS, help="the Keras backend to train with (default: Keras's own "
+                                                       "setting, KERAS_BACKEND, else tensorflow; part of the run)")
 
 
 def split_list(text: str, flag: str) -> tuple:

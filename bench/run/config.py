@@ -48,6 +48,7 @@ class BenchConfig:
     throughput: bool = True
     throughput_batch: int = 128
     throughput_repeats: int = 5
+    backend: str = ""  # '' : Keras's own setting (KERAS_BACKEND, else TensorFlow); resolved on validation
     threads: int = 1
     jobs: int = 2
 
@@ -68,6 +69,7 @@ class BenchConfig:
         Raises:
             ValueError: naming the bad value and what is accepted.
         """
+        from bench import backend
         from bench.data import dataset_key
         from bench.run.tuners import get_tuner
         from bench.store import check_run_name
@@ -100,7 +102,8 @@ class BenchConfig:
         if not 0 < self.val_fraction < 1:
             raise ValueError(f"val_fraction={self.val_fraction!r} is not accepted: give a fraction in (0, 1).")
         run_name = check_run_name(self.run_name or f"{self.profile}-{dataset_key(self.dataset)}")
-        return dataclasses.replace(self, families=tuple(families), budgets=budgets, run_name=run_name)
+        return dataclasses.replace(self, families=tuple(families), budgets=budgets, run_name=run_name,
+                                   backend=backend.choose(self.backend or None))
 
 
 PROFILES: Dict[str, BenchConfig] = {

@@ -12,7 +12,7 @@ import datetime as dt
 from pathlib import Path
 from typing import List, Optional, Tuple
 
-from bench.run.backend import configure_backend
+from bench import backend
 from bench.run.cells import STAGES, cell_runner, finish_cell, infeasible_cells
 from bench.run.config import BenchConfig
 from bench.run.distributed import Role, free_port_block, launch_local_workers, stop_workers
@@ -21,6 +21,7 @@ from bench.run.protocol import Protocol
 from bench.run.search_space import EDGE, declared, shared_hyperparameters
 from bench.run.tuners import get_tuner
 from bench.store import ResultsError, RunDir, check_writable
+from bench.store.tensorboard import write_hparams
 
 
 def check_same_config(run: RunDir, config: BenchConfig) -> None:
@@ -123,7 +124,7 @@ def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), l
         stages: the stages of every cell to run (``wsbench baseline`` runs only the baseline).
     """
     config, dataset, infeasible = check_inputs(config)
-    configure_backend(config)
+    backend.configure(config)
     run = RunDir(Path(config.results_dir) / config.run_name)
     if role.kind == "worker":
         join_run(run, config)
@@ -184,4 +185,5 @@ def _run_cells(config: BenchConfig, dataset, infeasible, run: RunDir, role: Role
 
         print("wsbench: measuring throughput of the best models", flush=True)
         measure_run(run.path, batch=config.throughput_batch, repeats=config.throughput_repeats)
+    write_hparams(run.path)  # the whole study in TensorBoard's HParams dashboard
     run.update_run(status="complete", ended=dt.datetime.now().isoformat(timespec="seconds"))

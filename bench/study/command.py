@@ -29,12 +29,15 @@ STUDIES = {"shapes": Study("study", ("shapes-aligned", "shapes-anywhere"),
 
 
 def add_parser(sub) -> None:
+    from bench.run.command import add_backend_argument
+
     p = sub.add_parser("study", help="run a study (several datasets, one profile) and summarise its known answers")
     p.add_argument("name", nargs="?", default="shapes", help=f"the study: {', '.join(STUDIES)} (default: shapes)")
     p.add_argument("--results-dir", default="results")
     p.add_argument("--seed", type=int, help="seed of the runs (default: the profile's)")
     p.add_argument("--jobs", type=int, help="cells side by side (default: the profile's)")
     p.add_argument("--no-throughput", action="store_true", help="skip the throughput stage of each run")
+    add_backend_argument(p)
 
 
 def run(args) -> int:
@@ -48,7 +51,7 @@ def run(args) -> int:
         raise ValueError(f"study {args.name!r} is not accepted: use one of {sorted(STUDIES)}.")
     study = STUDIES[args.name]
     base = profile(study.profile)
-    changes = {k: v for k, v in (("seed", args.seed), ("jobs", args.jobs)) if v is not None}
+    changes = {k: v for k, v in (("seed", args.seed), ("jobs", args.jobs), ("backend", args.backend)) if v is not None}
     run_dirs = []
     for dataset in study.datasets:
         config = dataclasses.replace(base, dataset=dataset, run_name=f"{study.profile}-{dataset}",
