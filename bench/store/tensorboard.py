@@ -62,7 +62,7 @@ def sessions(trials: pd.DataFrame, final: pd.DataFrame, baseline: pd.DataFrame) 
         out.append({"name": f"trial-{r.family}-{int(r.budget)}-{r.trial_id}", "hparams": hparams, "metrics": metrics})
     for stage, table in (("final", final), ("baseline", baseline)):
         for r in table[table["status"] == "completed"].itertuples(index=False):
-            hparams = {"family": r.family, "budget": int(r.budget), "stage": stage, "seed": int(r.seed),
+            hparams = {"family": r.family, "budget": int(r.budget), "stage": stage, "seed": int(float(r.seed)),
                        **json.loads(r.hp)}
             out.append({"name": f"{stage}-{r.family}-{int(r.budget)}-seed{r.seed}", "hparams": hparams,
                         "metrics": {"test_accuracy": float(r.test_accuracy), "params": float(r.params)}})
