@@ -28,6 +28,33 @@ def quiet_failed_trials() -> None:
     config.DEBUG = False
 
 
+def atomic_tuner_state() -> None:
+    """Makes keras-tuner write its JSON state (oracle.json, tuner_*.json, trial.json) atomically.
+
+    keras-tuner opens the file for writing, which truncates it, then writes: a process killed
+    in between leaves an empty oracle.json, and the run could not resume. Every such write goes
+    through ``keras_tuner.src.utils.save_json`` (checked on 1.4.8; Stateful.save and
+    Tuner.save_model look it up on the module at call time), which is replaced here by a
+    temporary-file-and-rename write. Public path: none. Idempotent.
+    """
+    import json
+
+    from keras_tuner.src import utils
+
+    from bench.store.atomic import write_text_atomic
+
+    if getattr(utils.save_json, "wsbench_atomic", False):
+        return
+
+    def save_json(path, obj):
+        text = json.dumps(obj)
+        write_text_atomic(path, text)
+        return text
+
+    save_json.wsbench_atomic = True
+    utils.save_json = save_json
+
+
 def oracle_lock(oracle):
     """The lock keras-tuner's oracle methods hold (``keras_tuner.src.engine.oracle.LOCKS``,
     checked on 1.4.8). Public path: none; hold it to change the oracle's state safely."""

@@ -39,3 +39,19 @@ def test_the_chief_reads_time_from_a_module_global_and_it_is_restored():
 def test_tensorflow_gradient_registry_is_a_dict():
     registry = compat.gradient_registry()
     assert isinstance(registry, dict), "tensorflow ops.gradient_registry._registry moved (bench.compat)"
+
+
+def test_keras_tuner_state_is_written_by_rename_so_a_kill_never_leaves_it_empty(tmp_path, monkeypatch):
+    compat.atomic_tuner_state()
+    oracle = kt.oracles.RandomSearchOracle(objective="val_loss", max_trials=1)
+    oracle._set_project_dir(str(tmp_path), "p")  # what a Tuner does with directory/project_name
+    path = tmp_path / "p" / "oracle.json"
+    path.parent.mkdir()
+    path.write_text("old")
+    replaced = []
+    real_replace = __import__("os").replace
+    monkeypatch.setattr("os.replace", lambda src, dst: (replaced.append(dst), real_replace(src, dst)))
+    oracle.save()  # Oracle.save -> Stateful.save -> keras_tuner.src.utils.save_json
+    assert [str(d) for d in replaced] == [str(path)], "keras-tuner no longer saves via utils.save_json"
+    assert '"ongoing_trials"' in path.read_text()
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["oracle.json"]

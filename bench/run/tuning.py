@@ -18,7 +18,7 @@ import keras
 import keras_tuner as kt
 import numpy as np
 
-from bench.compat import quiet_failed_trials, release_tf_graphs
+from bench.compat import atomic_tuner_state, quiet_failed_trials, release_tf_graphs
 from bench.run.distributed import Role, keras_tuner_role, serve_search
 from bench.run.hypermodel import INFEASIBLE_PREFIX, BudgetedHyperModel
 from bench.run.oracle import draw_info
@@ -85,6 +85,7 @@ def make_tuner(kind: str, hypermodel: BudgetedHyperModel, directory: Path, proje
     (``None`` on distributed workers: the chief records what its oracle holds)."""
     tuner_kind = get_tuner(kind)
     quiet_failed_trials()
+    atomic_tuner_state()
 
     class RecordingTuner(tuner_kind.keras_tuner_class):
         """Seeds every trial's training and records each finished trial."""
