@@ -97,7 +97,7 @@ def load_dataset(name: str, *, val_fraction: float = 0.15, seed: int = 0,
         **options: accepted by every dataset: ``max_train`` / ``max_test`` (keep a
             stratified subset of that many train / test images, fixed seed; None keeps
             all). Datasets without an official test split (digits, faces, shapes-*):
-            ``test_fraction`` (default 0.2). shapes-*: ``size`` (32), ``count`` (3000),
+            ``test_fraction`` (default 0.2). shapes-*: ``size`` (24), ``count`` (12000),
             ``noise`` (0.15, std of Gaussian pixel noise), ``data_seed`` (0, generator seed).
 
     Returns:

@@ -71,7 +71,9 @@ def load(run_dir: Path, in_progress: Optional[dict] = None) -> ReportData:
         meta = run.read_run()
         final = run.require("final", hint="the run has no final evaluation yet")
         trials = run.require("trials", hint="the run has no tuning trials yet")
-        throughput = run.require("throughput", hint=f"measure it with `wsbench throughput {run_dir}`")
+        measured = meta.get("config", {}).get("throughput", True)  # a profile may skip the stage (study)
+        throughput = (run.require("throughput", hint=f"measure it with `wsbench throughput {run_dir}`")
+                      if measured else run.read("throughput"))
         baseline = run.read("baseline")
     except ResultsError as exc:
         raise ReportError(str(exc)) from None

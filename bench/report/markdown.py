@@ -115,7 +115,8 @@ def render_markdown(data: ReportData, figures: Sequence[Tuple[str, List[Drawn]]]
 
     first = throughput.iloc[0] if len(throughput) else None
     setting = (f"batch {int(first['batch'])}, median of {int(first['repeats'])} timed repeats after warm-up "
-               f"(min–max in parentheses), device {first['device']}") if first is not None else "no rows"
+               f"(min–max in parentheses), device {first['device']}") if first is not None else (
+        f"not measured: this run's profile skips the stage (`wsbench throughput {run.path}` measures it)")
     lines += ["## Throughput", "",
               f"Best model of each family × budget; {setting}. MACs are the analytic multiply-accumulates per image "
               f"(family layers and the classifier). Peak RSS is the process's resident memory while measuring.", "",

@@ -112,6 +112,12 @@ PROFILES: Dict[str, BenchConfig] = {
     # A smoke run of the whole pipeline in well under 2 minutes (its models are not trained to convergence).
     "quick": BenchConfig(profile="quick", budgets=(3000,), max_trials=2, steps=20, eval_every=10, seeds=2,
                          baseline_seeds=1, throughput_batch=32, throughput_repeats=2, jobs=1),
+    # The controlled pair of `wsbench study` (one run per shapes dataset): two budgets, the recipe
+    # and one quasi-random draw, 3 seeds for a paired test against conv, 1,000 steps (the 24-pixel
+    # shapes need more steps than digits; conv was still gaining at 800). No untuned baseline
+    # (trial 0 is the recipe) and no throughput: about 45 minutes on 2 cores.
+    "study": BenchConfig(profile="study", budgets=(10000, 30000), max_trials=2, steps=1000, eval_every=100,
+                         seeds=3, baseline_seeds=0, throughput=False),
 }
 
 

@@ -36,7 +36,8 @@ def add_parser(sub) -> None:
     p.add_argument("--results-dir", default="results")
     p.add_argument("--seed", type=int, help="seed of the runs (default: the profile's)")
     p.add_argument("--jobs", type=int, help="cells side by side (default: the profile's)")
-    p.add_argument("--no-throughput", action="store_true", help="skip the throughput stage of each run")
+    p.add_argument("--no-throughput", action="store_true", help="skip the throughput stage of each run (the study "
+                                                                     "profile skips it anyway)")
     add_backend_argument(p)
 
 
@@ -55,10 +56,9 @@ def run(args) -> int:
     run_dirs = []
     for dataset in study.datasets:
         config = dataclasses.replace(base, dataset=dataset, run_name=f"{study.profile}-{dataset}",
-                                     results_dir=args.results_dir, throughput=not args.no_throughput, **changes)
+                                     results_dir=args.results_dir, throughput=base.throughput and not args.no_throughput, **changes)
         run_dir = run_bench(config, ["wsbench"] + list(args.argv))
-        if run_dir.has("throughput"):
-            build_report(run_dir.path)
+        build_report(run_dir.path)
         run_dirs.append(run_dir.path)
     out = Path(args.results_dir) / f"study-{args.name}"
     verdicts = write_summary(out, run_dirs)

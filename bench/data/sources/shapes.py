@@ -19,13 +19,21 @@ def check_shape_options(size, count, noise, data_seed, num_classes: int) -> None
     check_seed(data_seed, "data_seed")
 
 
+#: The default geometry. 24 pixels keeps a converged model of every family within ~1 min on one
+#: core; 12,000 images because training is counted in steps, so more images cost no training
+#: time, and with 3,000 a locally connected layer, whose weights at each position only see the
+#: shapes that fall there, memorised its training split (train 0.998, validation 0.73 at
+#: 30,000 parameters; 0.875 / 0.814 with 12,000).
+SIZE, COUNT = 24, 12000
+
+
 @register_dataset("shapes-aligned")
 class ShapesAligned(DatasetSource):
-    description = "generated 32x32: shapes in two fixed slots, class = which shape where (9 classes, position-specific)"
+    description = "generated 24x24, 12,000 images: shapes in two fixed slots, class = which shape where (9 classes, position-specific)"
     pooled = True
     known_answer = "what-is-where"
 
-    def load(self, size: int = 32, count: int = 3000, noise: float = 0.15, data_seed: int = 0) -> RawArrays:
+    def load(self, size: int = SIZE, count: int = COUNT, noise: float = 0.15, data_seed: int = 0) -> RawArrays:
         check_shape_options(size, count, noise, data_seed, len(synthetic_shapes.ALIGNED_KINDS) ** 2)
         made = synthetic_shapes.make_shapes_aligned(count=count, size=size, noise=noise, seed=data_seed)
         return RawArrays(made.x, made.y)
@@ -33,11 +41,11 @@ class ShapesAligned(DatasetSource):
 
 @register_dataset("shapes-anywhere")
 class ShapesAnywhere(DatasetSource):
-    description = "generated 32x32: one shape anywhere, class = which shape (4 classes, translation-invariant)"
+    description = "generated 24x24, 12,000 images: one shape anywhere, class = which shape (4 classes, translation-invariant)"
     pooled = True
     known_answer = "what-only"
 
-    def load(self, size: int = 32, count: int = 3000, noise: float = 0.15, data_seed: int = 0) -> RawArrays:
+    def load(self, size: int = SIZE, count: int = COUNT, noise: float = 0.15, data_seed: int = 0) -> RawArrays:
         check_shape_options(size, count, noise, data_seed, len(synthetic_shapes.SHAPE_KINDS))
         made = synthetic_shapes.make_shapes_anywhere(count=count, size=size, noise=noise, seed=data_seed)
         return RawArrays(made.x, made.y)

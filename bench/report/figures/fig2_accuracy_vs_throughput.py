@@ -16,6 +16,8 @@ from bench.report.tables import pareto_front
 def accuracy_vs_throughput(data):
     """Test accuracy against training throughput, Pareto frontier marked."""
     summary, throughput, styles = data.summary, data.throughput, data.styles
+    if throughput.empty:  # the run skipped the throughput stage
+        return []
     fig = new_figure(7.5, 4.8)
     ax = fig.add_subplot(1, 1, 1)
     done = summary[summary["status"] == "completed"].assign(_b=lambda t: t["budget"].astype(float))

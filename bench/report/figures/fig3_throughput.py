@@ -14,6 +14,8 @@ def throughput_bars(data):
     """Training and inference images/s and batch-1 latency, by budget and family; cells
     without a model are marked 'no model' in their slot."""
     throughput, families, styles = data.throughput, data.families, data.styles
+    if throughput.empty:  # the run skipped the throughput stage
+        return []
     panels = [("train_img_s", "training (images / s)"), ("infer_img_s", "inference (images / s)"),
               ("latency_ms_b1", "latency at batch 1 (ms)")]
     fig = new_figure(11, 4.2)
