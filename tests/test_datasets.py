@@ -22,8 +22,8 @@ OFFLINE = ("digits", "faces", "shapes-aligned", "shapes-anywhere")
 EXPECTED = {
     "digits": ((8, 8, 1), 10, 1797),
     "faces": ((25, 25, 1), 2, 200),
-    "shapes-aligned": ((32, 32, 1), 9, 3000),
-    "shapes-anywhere": ((32, 32, 1), 4, 3000),
+    "shapes-aligned": ((24, 24, 1), 9, 12000),
+    "shapes-anywhere": ((24, 24, 1), 4, 12000),
 }
 
 
@@ -187,8 +187,8 @@ def test_shapes_anywhere_label_is_the_kind_wherever_it_is():
         of_class = centers[made.y == label]
         # Each class is spread over the image, centred on the middle on average: position
         # carries no information about the class.
-        assert np.ptp(of_class, axis=0).min() > 0.5 * 32
-        assert np.abs(of_class.mean(axis=0) - 16).max() < 1.5
+        assert np.ptp(of_class, axis=0).min() > 0.5 * shapes.SIZE
+        assert np.abs(of_class.mean(axis=0) - 0.5 * shapes.SIZE).max() < 1.5
     # Moving a drawing moves its pixels but keeps its label: a shape drawn at two places.
     at = shapes.shape_masks([1, 1], [[8.0, 8.0], [22.0, 20.0]], [5.0, 5.0], 32)
     assert not (at[0] & at[1]).any()
@@ -201,8 +201,8 @@ def test_shapes_aligned_class_depends_on_which_shape_is_where():
     np.testing.assert_array_equal(made.y, expected)
     # Slots are fixed: centres stay within the jitter of their slot.
     for slot, fx in enumerate(shapes.ALIGNED_SLOTS_X):
-        offset = made.centers[:, slot] - np.array([16.0, fx * 32])
-        assert np.abs(offset).max() <= 0.06 * 32 + 1e-9
+        offset = made.centers[:, slot] - np.array([0.5 * shapes.SIZE, fx * shapes.SIZE])
+        assert np.abs(offset).max() <= 0.06 * shapes.SIZE + 1e-9
     # The same shape in the other slot is another class.
     assert shapes.aligned_label("disk", "square") != shapes.aligned_label("square", "disk")
     assert len({shapes.aligned_label(a, b) for a in shapes.ALIGNED_KINDS

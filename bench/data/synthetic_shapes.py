@@ -46,6 +46,13 @@ class ShapeImages:
     radii: np.ndarray
 
 
+#: The default geometry. 24 pixels keeps a converged model of every family within ~1 min on one
+#: core; 12,000 images because training is counted in steps, so more images cost no training
+#: time, and with 3,000 a locally connected layer, whose weights at each position only see the
+#: shapes that fall there, memorised its training split (train 0.998, validation 0.73 at
+#: 30,000 parameters; 0.875 / 0.814 with 12,000).
+SIZE, COUNT = 24, 12000
+
 def shape_masks(kinds, centers, radii, size: int) -> np.ndarray:
     """Boolean masks of one shape per image.
 
@@ -109,7 +116,7 @@ def _balanced_labels(count: int, num_classes: int, rng: np.random.Generator) -> 
     return rng.permutation(np.arange(count) % num_classes).astype(np.int64)
 
 
-def make_shapes_anywhere(count: int = 3000, size: int = 32, noise: float = 0.15,
+def make_shapes_anywhere(count: int = COUNT, size: int = SIZE, noise: float = 0.15,
                          seed: int = 0) -> ShapeImages:
     """One shape anywhere in the image; the class is the shape's kind.
 
@@ -153,7 +160,7 @@ def aligned_label(left_kind: str, right_kind: str) -> int:
     return ALIGNED_KINDS.index(left_kind) * m + ALIGNED_KINDS.index(right_kind)
 
 
-def make_shapes_aligned(count: int = 3000, size: int = 32, noise: float = 0.15,
+def make_shapes_aligned(count: int = COUNT, size: int = SIZE, noise: float = 0.15,
                         seed: int = 0) -> ShapeImages:
     """Two shapes in two fixed slots; the class is the ordered pair of kinds.
 

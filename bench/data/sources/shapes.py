@@ -19,12 +19,7 @@ def check_shape_options(size, count, noise, data_seed, num_classes: int) -> None
     check_seed(data_seed, "data_seed")
 
 
-#: The default geometry. 24 pixels keeps a converged model of every family within ~1 min on one
-#: core; 12,000 images because training is counted in steps, so more images cost no training
-#: time, and with 3,000 a locally connected layer, whose weights at each position only see the
-#: shapes that fall there, memorised its training split (train 0.998, validation 0.73 at
-#: 30,000 parameters; 0.875 / 0.814 with 12,000).
-SIZE, COUNT = 24, 12000
+SIZE, COUNT = synthetic_shapes.SIZE, synthetic_shapes.COUNT
 
 
 @register_dataset("shapes-aligned")
