@@ -79,9 +79,13 @@ def configure(config) -> None:
     both cores without fighting, and the same thread count in every process keeps float
     rounding, and so every number, the same for any ``--jobs``. ``threads=0`` keeps the
     backend's defaults. TensorFlow runs its own ops (and the ``tf.data`` stream) under any
-    backend, so it is set up either way; JAX's XLA is deterministic on the CPU as it is.
+    backend, so it is set up either way; JAX's XLA is deterministic on the CPU as it is, and
+    its thread pools are sized by :func:`limit_jax_threads`.
     """
     import tensorflow as tf
+
+    if active() == "jax":
+        limit_jax_threads(config.threads)
 
     tf.config.experimental.enable_op_determinism()
     if config.threads:
@@ -91,3 +95,25 @@ def configure(config) -> None:
         except RuntimeError:  # TensorFlow already started in this process (e.g. a test runs in-process)
             warnings.warn(f"TensorFlow had already started; it keeps its thread pools, not threads={config.threads}",
                           stacklevel=2)
+
+
+#: Sizes the thread pools of JAX's CPU client (XLA's PJRT client reads it once, when JAX starts
+#: its backend). XLA_FLAGS=--xla_cpu_multi_thread_eigen=false no longer limits them: with
+#: jaxlib 0.10.2 a training step still keeps 1.3 cores busy with it, and 1.0 with this.
+JAX_THREADS_ENV = "PJRT_NPROC"
+
+
+def limit_jax_threads(threads: int) -> None:
+    """Gives JAX ``threads`` threads on the CPU (0: its default, one per core).
+
+    It must happen before JAX runs its first computation; afterwards a warning says the
+    process keeps the pools it has.
+    """
+    if not threads:
+        return
+    from bench.compat import jax_backend_started
+
+    if jax_backend_started() and os.environ.get(JAX_THREADS_ENV) != str(threads):
+        warnings.warn(f"JAX had already started; it keeps its thread pools, not threads={threads}", stacklevel=2)
+        return
+    os.environ[JAX_THREADS_ENV] = str(threads)

@@ -7,11 +7,12 @@ Each function names the version it was checked on and the public path, where one
 from __future__ import annotations
 
 import contextlib
+import sys
 import time
 from typing import Iterator, List
 
 #: Versions every internal below was checked on.
-CHECKED_ON = {"keras_tuner": "1.4.8", "tensorflow": "2.21.0"}
+CHECKED_ON = {"keras_tuner": "1.4.8", "tensorflow": "2.21.0", "jax": "0.10.2"}
 
 # -- keras-tuner ----------------------------------------------------------------------------------
 
@@ -144,3 +145,19 @@ def release_tf_graphs() -> int:
         del registry[name]
     gc.collect()
     return len(names)
+
+
+# -- JAX ------------------------------------------------------------------------------------------
+
+
+def jax_backend_started() -> bool:
+    """Whether JAX has started its backends (its CPU client reads its thread count then).
+
+    Internal: ``jax._src.xla_bridge.backends_are_initialized`` (checked on 0.10.2). Public
+    path: none (``jax.devices()`` would start them).
+    """
+    if "jax" not in sys.modules:
+        return False
+    from jax._src import xla_bridge
+
+    return bool(xla_bridge.backends_are_initialized())

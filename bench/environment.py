@@ -17,9 +17,22 @@ from typing import Any, Dict, Sequence
 LIBRARIES = ("tensorflow", "keras", "keras_tuner", "numpy")
 
 
+def keras_backend() -> str:
+    """The backend Keras runs in this process, without importing Keras if nothing has yet
+    (then the one it would choose: ``KERAS_BACKEND``, else TensorFlow; ~/.keras is not read)."""
+    import sys
+
+    if "keras" in sys.modules:
+        return sys.modules["keras"].backend.backend()
+    return os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
 def library_versions(extra: Sequence[str] = ()) -> Dict[str, str]:
-    """{'python': …, 'tensorflow': …, …} for :data:`LIBRARIES` plus ``extra`` (e.g. 'tf_keras')."""
+    """{'python': …, 'tensorflow': …, …} for :data:`LIBRARIES` plus ``extra`` (e.g. 'tf_keras'),
+    plus 'jax' and 'jaxlib' when Keras runs on JAX."""
     versions = {"python": platform.python_version()}
+    if keras_backend() == "jax":
+        extra = (*extra, *(name for name in ("jax", "jaxlib") if name not in extra))
     for name in (*LIBRARIES, *extra):
         try:
             versions[name] = str(importlib.import_module(name).__version__)
@@ -61,7 +74,14 @@ def hardware() -> Dict[str, Any]:
 
 
 def device() -> str:
-    """'GPU: <name>' when TensorFlow sees a GPU, else 'CPU (<model>)'."""
+    """'GPU: <name>' when the backend computes on a GPU, else 'CPU (<model>)'.
+
+    Under JAX it is JAX's default device (TensorFlow then only feeds the data)."""
+    if keras_backend() == "jax":
+        import jax
+
+        first = jax.devices()[0]
+        return f"GPU: {first.device_kind}" if first.platform == "gpu" else f"CPU ({cpu_model()})"
     gpus = gpu_names()
     return f"GPU: {gpus[0]}" if gpus else f"CPU ({cpu_model()})"
 

@@ -102,10 +102,10 @@ class BudgetedHyperModel(kt.HyperModel):
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         return model
 
-    def train(self, model: keras.Model, x, y, validation_data, seed: int) -> TrainResult:
-        """Trains ``model`` by the run's protocol with data order ``seed``."""
+    def train(self, model: keras.Model, x, y, validation_data, seed: int, callbacks=()) -> TrainResult:
+        """Trains ``model`` by the run's protocol with data order ``seed`` (``callbacks`` only observe)."""
         x_val, y_val = validation_data
-        return train(model, x, y, x_val, y_val, self.protocol, seed)
+        return train(model, x, y, x_val, y_val, self.protocol, seed, callbacks=callbacks)
 
     def fit(self, hp, model, x, y, validation_data=None, seed: int = 0, **kwargs):
         """Trains by the protocol (keras-tuner's own callbacks are not needed: the best

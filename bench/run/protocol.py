@@ -146,15 +146,19 @@ def batches(x, y, batch_size: int, seed: int):
     return data.batch(batch_size, drop_remainder=len(y) >= batch_size).prefetch(2)
 
 
-def train(model: keras.Model, x, y, x_val, y_val, protocol: Protocol, seed: int) -> TrainResult:
-    """Trains a compiled ``model`` by ``protocol`` and leaves it at its best checkpoint."""
+def train(model: keras.Model, x, y, x_val, y_val, protocol: Protocol, seed: int, callbacks=()) -> TrainResult:
+    """Trains a compiled ``model`` by ``protocol`` and leaves it at its best checkpoint.
+
+    ``callbacks`` are further Keras callbacks that only observe (``wsbench speed --fits``
+    times the epochs with one); they run after the protocol's own.
+    """
     checkpoint = _BestCheckpoint(protocol.eval_every)
     if not model.optimizer.built:  # built outside the traced step, the step is traced with the slots in place
         model.optimizer.build(model.trainable_variables)
     start = time.perf_counter()
     model.fit(batches(x, y, protocol.batch_size, seed), steps_per_epoch=protocol.eval_every,
               epochs=protocol.steps // protocol.eval_every, validation_data=(x_val, y_val),
-              validation_batch_size=EVAL_BATCH, callbacks=[checkpoint, keras.callbacks.TerminateOnNaN()], shuffle=False,
+              validation_batch_size=EVAL_BATCH, callbacks=[checkpoint, keras.callbacks.TerminateOnNaN(), *callbacks], shuffle=False,
               verbose=0)
     wall = time.perf_counter() - start
     history = checkpoint.history
