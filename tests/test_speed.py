@@ -162,6 +162,66 @@ def test_write_csv_replaces_rows_of_the_same_shape_only(tmp_path):
     assert not list(tmp_path.glob(".speed.csv.*"))  # no temporary file left behind
 
 
+def test_write_csv_keeps_the_rows_of_other_backends(tmp_path):
+    path = tmp_path / "speed.csv"
+
+    def table(backend, value):
+        row = {c: 0 for c in speed.CSV_COLUMNS}
+        row.update(backend=backend, variant="conv_K", padding="valid", train_ms=value)
+        return pd.DataFrame([row], columns=speed.CSV_COLUMNS)
+
+    speed.write_csv(table("tensorflow", 1.0), path)
+    speed.write_csv(table("jax", 2.0), path)
+    speed.write_csv(table("jax", 3.0), path)  # replaces the earlier JAX row only
+    df = pd.read_csv(path)
+    assert sorted(zip(df["backend"], df["train_ms"])) == [("jax", 3.0), ("tensorflow", 1.0)]
+
+
+def test_write_csv_reads_a_file_without_backends_as_tensorflow_rows(tmp_path):
+    path = tmp_path / "speed.csv"
+    old = [c for c in speed.CSV_COLUMNS if c not in ("backend", "mem_source", "jax")]
+    pd.DataFrame([{**{c: 0 for c in old}, "variant": "conv_K", "padding": "valid", "step_mem_mb": 1.5}],
+                 columns=old).to_csv(path, index=False)
+    row = {c: 0 for c in speed.CSV_COLUMNS}
+    row.update(backend="jax", variant="conv_K", padding="valid")
+    speed.write_csv(pd.DataFrame([row], columns=speed.CSV_COLUMNS), path)
+    df = pd.read_csv(path, keep_default_na=False)
+    assert list(df.columns) == speed.CSV_COLUMNS
+    assert sorted(df["backend"]) == ["jax", "tensorflow"]
+    assert df.loc[df["backend"] == "tensorflow", "mem_source"].tolist() == ["tf_allocator"]
+
+
+@pytest.fixture(scope="module")
+def quick_jax_run(tmp_path_factory):
+    """``--quick --backend jax`` in a process of its own (Keras runs on TensorFlow in this one)."""
+    pytest.importorskip("jax")
+    out = tmp_path_factory.mktemp("speed_jax") / "speed.csv"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    env.pop("KERAS_BACKEND", None)
+    done = subprocess.run([sys.executable, "-m", "bench.speed.command", "--quick", "--backend", "jax", "--out",
+                           str(out)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    return done, out
+
+
+def test_quick_jax_run_has_a_row_for_every_family_on_jax(quick_jax_run):
+    done, out = quick_jax_run
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "backend jax" in done.stdout and "ms/step" in done.stdout
+    df = pd.read_csv(out, keep_default_na=False, na_values=[""])
+    assert list(df.columns) == speed.CSV_COLUMNS
+    assert (df["backend"] == "jax").all()
+    assert sorted(df["variant"]) == sorted(["conv_K", "conv_KS"] + declared_rows())  # no tf_keras rows
+    timed = {name for name in layers.list_families() if layers.get_family(name).speed is not None}
+    assert timed | {"conv"} == set(df["family"])
+    for column in ("train_ms", "fwd_ms", "train_min_ms", "train_img_s", "train_gflop_s", "matmul_peak_gflop_s",
+                   "step_mem_mb"):
+        assert (df[column] > 0).all() and df[column].map(math.isfinite).all(), column
+    assert (df["mem_source"] == "xla_plan").all()
+    assert df["jax"].astype(str).str.len().gt(0).all()
+    for row in SOFT_ROWS:  # the keras.ops references are timed, and every route is paired with one
+        assert math.isfinite(df.set_index("variant").loc[row, "train_x_ref"]), row
+
+
 @pytest.mark.parametrize("argv, needle", [
     (["--batch", "0"], "--batch"),
     (["--repeats", "-1"], "--repeats"),

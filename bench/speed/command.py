@@ -13,17 +13,24 @@ One process times, interleaved, for one layer shape:
 - a large float32 matmul, the machine's practical peak in the same run.
 
 A training step is forward + backward with gradients for the input and every trainable
-weight, compiled with ``tf.function`` on TensorFlow's ``GradientTape``. The forward pass
-is timed alone too. Rows carry the median and interquartile range over the repeats, the
-ratios to conv_K and to the row's reference (the median over rounds of the ratio within a
-round: interleaving pairs every row with its reference under the same load), achieved
-GFLOP/s, and the step's peak memory in MiB (see :mod:`bench.speed.measure` for how it is
-measured). Results go to ``results/speed.csv`` (rows of an earlier run with the same shape
-are replaced; other shapes are kept; :mod:`bench.speed.table`). The goals the families
-declare are checked at the end (:mod:`bench.speed.targets`).
+weight, compiled with ``tf.function`` on TensorFlow's ``GradientTape``, or on JAX
+(``--backend jax``) with ``jax.jit`` of ``jax.value_and_grad`` over the variant run
+statelessly (:mod:`bench.speed.jax_steps`). The forward pass is timed alone too. Rows carry
+the median and interquartile range over the repeats, the ratios to conv_K and to the row's
+reference (the median over rounds of the ratio within a round: interleaving pairs every row
+with its reference under the same load), achieved GFLOP/s, and the step's peak memory in
+MiB (see :mod:`bench.speed.measure` for how it is measured; on JAX it is XLA's plan for the
+step). Results go to ``results/speed.csv`` (rows of an earlier run with the same backend and
+shape are replaced; other backends and shapes are kept; :mod:`bench.speed.table`). On JAX
+the tf_keras rows are left out (tf_keras runs on TensorFlow only) and the literal
+references are their ``keras.ops`` ports. The goals the families declare are checked at the
+end (:mod:`bench.speed.targets`).
 
 Other processes on the machine add noise: compare ratios from one interleaved run, and
 rerun when the interquartile ranges are wide.
+
+``wsbench speed --fits`` times whole training runs of the default profile's models on each
+backend instead (:mod:`bench.speed.fits`).
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from bench.speed import fits
 from bench.speed.table import CSV_COLUMNS, SHAPE_KEY, build_table, format_table, write_csv  # noqa: F401
 from bench.speed.targets import format_targets, targets
 
@@ -48,11 +56,15 @@ PRESETS: Dict[str, Dict[str, object]] = {
 }
 QUICK = dict(batch=8, height=8, width=8, channels=2, filters=4, kernel_size=3, strides=1, padding="valid",
              centroids=4, rank=2)
+#: Flags of the layer timings that mean nothing with --fits (besides the shape flags).
+LAYER_ONLY = ("padding", "sample_seconds", "no_memory", "matmul_size")
 SHAPE_FLAGS = ("batch", "height", "width", "channels", "filters", "kernel_size", "strides", "centroids", "rank")
 DEFAULT_OUT = Path("results") / "speed.csv"
 DESCRIPTION = ("Times one training step (forward + gradients for input and weights) and the forward pass of "
                "every family that declares speed rows (each route of a layer with routes) against conv, tf_keras "
-               "and literal reference formulations, interleaved in one process, and writes results/speed.csv.")
+               "and literal reference formulations, interleaved in one process, on the Keras backend --backend "
+               "names, and writes results/speed.csv. With --fits: times whole converged fits of the default "
+               "profile's models on TensorFlow and JAX side by side and writes results/fits.csv.")
 
 class SpeedError(ValueError):
     """Bad input to ``wsbench speed``."""
@@ -66,6 +78,18 @@ def _positive_int(name: str):
             raise argparse.ArgumentTypeError(f"{name} {text!r} is not an integer: give a positive integer.") from None
         if value < 1:
             raise argparse.ArgumentTypeError(f"{name} {text!r} is not accepted: give a positive integer.")
+        return value
+    return parse
+
+
+def _non_negative_int(name: str):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except (TypeError, ValueError):
+            raise argparse.ArgumentTypeError(f"{name} {text!r} is not an integer: give 0 or more.") from None
+        if value < 0:
+            raise argparse.ArgumentTypeError(f"{name} {text!r} is not accepted: give 0 or more.")
         return value
     return parse
 
@@ -88,18 +112,30 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
                        default=None, help="overrides the preset")
     p.add_argument("--padding", choices=["valid", "same"], default=None, help="overrides the preset")
     p.add_argument("--repeats", type=_positive_int("--repeats"), default=None,
-                   help="timed interleaved rounds (default 7; 3 with --quick)")
+                   help="timed interleaved rounds (default 7; 3 with --quick); with --fits: fits per model and "
+                        "backend, alternating which backend goes first (default 1)")
     p.add_argument("--warmup", type=int, default=1, help="untimed rounds after tracing (default 1)")
     p.add_argument("--sample-seconds", type=float, default=None,
                    help="each sample repeats a step back to back for about this long and keeps the mean "
                         "(default 0.25; 0.005 with --quick): longer samples smooth short bursts of load")
-    p.add_argument("--threads", type=_positive_int("--threads"), default=None,
-                   help="TensorFlow intra-op threads (default: TensorFlow's choice)")
-    p.add_argument("--quick", action="store_true", help="tiny shape and few repeats (for tests)")
+    p.add_argument("--threads", type=_non_negative_int("--threads"), default=None,
+                   help="threads of the computation: TensorFlow intra-op threads, or JAX's CPU thread pools "
+                        "(default: the backend's choice; with --fits: the default profile's, 1; 0: the backend's "
+                        "choice)")
+    p.add_argument("--quick", action="store_true", help="tiny shape and few repeats (for tests); with --fits: "
+                                                        "the quick profile's 20 steps (fits that do not converge)")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory probe")
     p.add_argument("--matmul-size", type=_positive_int("--matmul-size"), default=None,
                    help="side of the square matmul that measures the peak (default 2048; 256 with --quick)")
-    p.add_argument("--out", default=str(DEFAULT_OUT), help=f"CSV to write (default {DEFAULT_OUT})")
+    p.add_argument("--families", help="comma-separated families to time (default: every family with speed rows, "
+                                      "and the conv rows are always timed; with --fits: "
+                                      f"{','.join(fits.DEFAULT_FAMILIES)})")
+    p.add_argument("--out", default=None, help=f"CSV to write (default {DEFAULT_OUT}; with --fits "
+                                                f"{fits.DEFAULT_OUT})")
+    from bench.run.command import add_backend_argument
+
+    add_backend_argument(p)
+    fits.add_arguments(p)
 
 
 def resolve_shape(args):
@@ -122,9 +158,39 @@ def resolve_shape(args):
     return shape
 
 
+def _speed_families(text):
+    """The families ``--families`` asks to time, or None for all; each must declare speed rows."""
+    import layers
+    from bench.speed.variants import BASELINE_FAMILY
+
+    families = fits.family_list(text)
+    timed = [n for n in layers.list_families() if layers.get_family(n).speed is not None]
+    for name in families:
+        if name not in timed and name != BASELINE_FAMILY:
+            raise SpeedError(f"--families: {name!r} declares no speed rows (Family.speed): time one of "
+                             f"{', '.join(timed)} (the conv rows are always timed).")
+    return families or None
+
+
 def run(args) -> int:
     """Runs the benchmark for parsed arguments; returns the exit code."""
+    if args.fits:
+        given = [f"--{k.replace('_', '-')}" for k in SHAPE_FLAGS + LAYER_ONLY
+                 if getattr(args, k, None) not in (None, False)]
+        if args.preset != "default":
+            given.insert(0, "--preset")
+        if given:
+            raise SpeedError(f"{given[0]} applies only without --fits (it sets up the layer timings).")
+        if getattr(args, "backend", None):
+            raise SpeedError("--backend applies only without --fits: --fits runs every backend in a process of its "
+                             "own; choose them with --backends.")
+        return fits.run(args)
+    from bench import backend
+
+    name = backend.choose(getattr(args, "backend", None))
+    fits.refuse_fit_flags(args)
     shape = resolve_shape(args)
+    families = _speed_families(args.families)
     repeats = args.repeats if args.repeats is not None else (3 if args.quick else 7)
     if args.warmup < 0:
         raise SpeedError(f"--warmup {args.warmup} is not accepted: give 0 or more rounds.")
@@ -132,7 +198,7 @@ def run(args) -> int:
     if not (math.isfinite(sample_s) and 0 <= sample_s <= 60):
         raise SpeedError(f"--sample-seconds {args.sample_seconds} is not accepted: give a number of seconds "
                          f"from 0 to 60.")
-    out = Path(args.out)
+    out = Path(args.out or DEFAULT_OUT)
     if out.exists() and out.is_dir():
         raise SpeedError(f"--out {out} is a directory: give a file path such as {DEFAULT_OUT}.")
     import tensorflow as tf
@@ -142,21 +208,25 @@ def run(args) -> int:
 
     if args.threads:
         tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        if name == "jax":  # before JAX computes anything
+            backend.limit_jax_threads(args.threads)
     preset = "quick" if args.quick else args.preset
     side = args.matmul_size or (256 if args.quick else 2048)
-    print(f"wsbench speed: preset {preset}, batch {shape.batch}, input {shape.height}x{shape.width}x{shape.channels}, "
+    print(f"wsbench speed: backend {name}, preset {preset}, batch {shape.batch}, input "
+          f"{shape.height}x{shape.width}x{shape.channels}, "
           f"{shape.filters} filters, {shape.kernel_size}x{shape.kernel_size} {shape.padding.upper()} stride "
           f"{shape.strides}, S={shape.centroids}, rank {shape.rank}, {repeats} repeats, device {device()}",
           flush=True)
     rows, notes, peak = measure(shape, repeats, warmup=args.warmup, threads=args.threads, memory=not args.no_memory,
-                                matmul_size=side, min_sample_s=sample_s, log=lambda msg: print(msg, flush=True))
+                                matmul_size=side, min_sample_s=sample_s, log=lambda msg: print(msg, flush=True),
+                                families=families)
     df = build_table(rows, shape, peak, preset=preset, repeats=repeats, threads=args.threads, sample_s=sample_s)
     print()
     print(format_table(df))
     print(f"\nmatmul peak (float32 {side}^2, same run): {peak:.1f} GFLOP/s. "
           "ms/step = median ± interquartile range of one training step (forward + gradients for input and "
           "weights); x conv_K, x ref = median over rounds of the time ratio within each round; "
-          "mem = peak extra MiB of one step.")
+          + ("mem = XLA's planned extra MiB of one step." if name == "jax" else "mem = peak extra MiB of one step."))
     for note in notes:
         print(f"note: {note}")
     print("\ntargets (issue 5 states them for the default preset):")
@@ -168,6 +238,14 @@ def run(args) -> int:
 
 def main(argv: Optional[List[str]] = None) -> int:
     """``python -m bench.speed.command``: the same as ``wsbench speed``."""
+    from bench import backend
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:  # before anything imports Keras (the parser does): it picks its backend once
+        backend.choose(backend.requested(argv))
+    except backend.BackendError as exc:
+        print(f"wsbench speed: error: {exc}", file=sys.stderr)
+        return 2
     parser = argparse.ArgumentParser(prog="python -m bench.speed.command", description=DESCRIPTION)
     _add_arguments(parser)
     args = parser.parse_args(argv)

@@ -1,9 +1,10 @@
 """Interleaved timing and per-step peak memory for ``wsbench speed``.
 
-Timing: every (variant, pass) pair is compiled with ``tf.function`` and run once to trace,
-then warm-up rounds, then ``repeats`` rounds; each round runs every pair once, starting at
-a different pair each round (A B C …, B C … A, …), so a burst of load from other processes
-hits every row alike. A sample is the mean of enough back-to-back calls to last at least
+Timing: every (variant, pass) pair is compiled (``tf.function`` on TensorFlow; ``jax.jit``
+on JAX, see :mod:`bench.speed.jax_steps`) and run once to trace, then warm-up rounds, then
+``repeats`` rounds; each round runs every pair once, starting at a different pair each round
+(A B C …, B C … A, …), so a burst of load from other processes hits every row alike. A
+sample is the mean of enough back-to-back calls to last at least
 ``min_sample_s``. Wall-clock and process CPU time are both recorded.
 
 Memory: TensorFlow's default CPU allocator keeps no statistics, and process RSS deltas
@@ -13,6 +14,8 @@ it hands out; for each variant, after two untimed steps, the allocator's peak is
 one training step is run, three times. The figure is the largest of those steps' peak bytes
 in use minus the bytes in use just before it (input batch, upstream gradient and every
 variant's weights), i.e. the activations, gradients and temporaries the step itself needs.
+JAX does not use that allocator; its rows carry XLA's plan for the step instead
+(:mod:`bench.speed.jax_steps`), and ``mem_source`` says which figure a row has.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from typing import Callable, Dict, Hashable, List, Optional
 
 MEMORY_ENV = "TF_CPU_ALLOCATOR_USE_BFC"
 PROBE_STEPS = 3
+#: ``mem_source`` of a TensorFlow row's ``step_mem_mb``.
+MEM_SOURCE = "tf_allocator"
 
 
 def compile_steps(variant, x):
@@ -119,35 +124,76 @@ def summarize(values: List[float]) -> Dict[str, float]:
     return {"median": statistics.median(ms), "iqr": q3 - q1, "min": ms[0]}
 
 
+def _tf_tasks(variants, shape, matmul_size: int):
+    """(name → (train, forward), matmul peak task, its FLOPs, name → step MiB or None) on TensorFlow."""
+    import tensorflow as tf
+
+    x = tf.random.normal(shape.input_shape, seed=3)
+    peak_step, peak_flops = matmul_peak_task(matmul_size)
+    return {v.name: compile_steps(v, x) for v in variants}, peak_step, peak_flops
+
+
+def _jax_tasks(variants, shape, matmul_size: int, notes: List[str]):
+    """The same on JAX, plus XLA's planned step memory; a reference that JAX cannot trace (a
+    plugin's formulation written in TensorFlow) is left out with a note."""
+    from bench.speed import jax_steps
+
+    x = jax_steps.input_batch(shape)
+    compiled = {}
+    for v in variants:
+        try:
+            compiled[v.name] = jax_steps.JaxSteps(v, x)
+        except Exception as exc:  # noqa: BLE001 - any tracing failure of a yardstick is reported, not fatal
+            if v.kind != "reference":
+                raise
+            notes.append(f"{v.name} is left out: JAX cannot trace it ({type(exc).__name__}: {str(exc)[:120]}); "
+                         f"write the reference with keras.ops to time it on JAX.")
+    peak_step, peak_flops = jax_steps.matmul_peak_task(matmul_size)
+    steps = {name: (c.train, c.forward) for name, c in compiled.items()}
+    return steps, peak_step, peak_flops, {name: c.step_memory_mb() for name, c in compiled.items()}
+
+
 def measure(shape, repeats: int, warmup: int = 1, threads: Optional[int] = None, memory: bool = True,
-            matmul_size: int = 2048, min_sample_s: float = 0.02, log=print):
-    """Builds, times and memory-probes every variant for ``shape``.
+            matmul_size: int = 2048, min_sample_s: float = 0.02, log=print, families=None):
+    """Builds, times and memory-probes every variant for ``shape`` (of ``families``, default all)
+    on the active backend.
 
     Returns:
         (rows, notes, peak_gflop_s): one dict per variant with raw measurements.
     """
-    import tensorflow as tf
-
+    from bench.environment import keras_backend
     from bench.speed.table import format_rounds
     from bench.speed.variants import build_variants
 
-    variants, notes = build_variants(shape)
-    x = tf.random.normal(shape.input_shape, seed=3)
-    steps = {v.name: compile_steps(v, x) for v in variants}
+    variants, notes = build_variants(shape, families=families)
+    on_jax = keras_backend() == "jax"
+    if on_jax:
+        steps, peak_step, peak_flops, planned = _jax_tasks(variants, shape, matmul_size, notes)
+        variants = [v for v in variants if v.name in steps]
+    else:
+        steps, peak_step, peak_flops = _tf_tasks(variants, shape, matmul_size)
     # Training steps first, then forward passes, each in variant order: a row and its
     # reference run a few seconds apart in every round, which makes their ratio paired.
     tasks = {(name, "train"): train for name, (train, _) in steps.items()}
     tasks.update({(name, "fwd"): forward for name, (_, forward) in steps.items()})
-    peak_step, peak_flops = matmul_peak_task(matmul_size)
     tasks[("matmul_peak", "peak")] = peak_step
     log(f"timing {len(variants)} variants x (train, forward) + matmul peak, {repeats} interleaved rounds ...")
     samples = time_interleaved(tasks, repeats=repeats, warmup=warmup, min_sample_s=min_sample_s,
                                progress=lambda msg: log(f"  {msg}"))
     peak_gflops = peak_flops / (summarize(samples[("matmul_peak", "peak")]["wall"])["median"] * 1e-3) / 1e9
     memory_mb: Dict[str, Optional[float]] = {v.name: None for v in variants}
-    if memory:
+    mem_source = ""
+    if memory and on_jax:
+        from bench.speed.jax_steps import MEM_SOURCE as mem_source
+
+        memory_mb = planned
+        notes.append("mem MiB on JAX is XLA's plan for the compiled step (temporaries + outputs, "
+                     "compiled.memory_analysis()): JAX does not use TensorFlow's allocator, whose measured peak the "
+                     "TensorFlow rows carry, and its CPU device keeps no statistics. Compare it with JAX rows only.")
+    elif memory:
         log("probing the peak memory of one training step per variant (child process) ...")
         memory_mb, note = probe_memory(shape, [v.name for v in variants], threads=threads)
+        mem_source = MEM_SOURCE
         if note:
             notes.append(note)
     rows = []
@@ -160,6 +206,7 @@ def measure(shape, repeats: int, warmup: int = 1, threads: Optional[int] = None,
             train_cpu_ms=summarize(tr["cpu"])["median"],
             fwd_ms=f["median"], fwd_iqr_ms=f["iqr"], fwd_min_ms=f["min"], fwd_cpu_ms=summarize(fw["cpu"])["median"],
             macs_per_image=v.macs, step_mem_mb=memory_mb.get(v.name),
+            mem_source=mem_source if memory_mb.get(v.name) is not None else "",
             train_rounds_ms=format_rounds(tr["wall"]), fwd_rounds_ms=format_rounds(fw["wall"]),
         ))
     return rows, notes, peak_gflops

@@ -9,7 +9,9 @@ kernel–centroid pair s of filter k; channel k·rank + r of an LRLC kernel is b
 of filter k).
 
 A family chooses its yardstick by name (``SpeedSpec.reference``): a key of
-:data:`REFERENCES`, or :data:`TF_KERAS` for tf_keras's own LocallyConnected2D.
+:data:`REFERENCES`, or :data:`TF_KERAS` for tf_keras's own LocallyConnected2D. On another
+backend than TensorFlow the same names give the ``keras.ops`` ports of these functions
+(:mod:`bench.speed.ops_references`).
 """
 
 from __future__ import annotations
@@ -114,8 +116,9 @@ def locally_connected_reference(layer, x):
 REFERENCES = {"sisws": sisws_reference, "lrlc": lrlc_reference, "locally_connected": locally_connected_reference}
 
 
-def reference_function(reference, family_name: str) -> Callable:
-    """The function a family's ``SpeedSpec.reference`` names (or is).
+def reference_function(reference, family_name: str, backend: str = "tensorflow") -> Callable:
+    """The function a family's ``SpeedSpec.reference`` names (or is), for Keras ``backend``:
+    the TensorFlow original on TensorFlow, its ``keras.ops`` port on any other backend.
 
     Raises:
         ValueError: an unknown name, listing the known ones.
@@ -125,4 +128,8 @@ def reference_function(reference, family_name: str) -> Callable:
     if reference not in REFERENCES:
         raise ValueError(f"family {family_name!r} names speed reference {reference!r}: known references are "
                          f"{sorted(REFERENCES) + [TF_KERAS]}, or give a callable (layer, x) -> output.")
+    if backend != "tensorflow":
+        from bench.speed.ops_references import OPS_REFERENCES
+
+        return OPS_REFERENCES[reference]
     return REFERENCES[reference]

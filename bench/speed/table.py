@@ -8,19 +8,23 @@ from pathlib import Path
 from typing import Optional
 
 CSV_COLUMNS = [
-    "preset", "variant", "family", "kind", "route", "compare_to",
+    "backend", "preset", "variant", "family", "kind", "route", "compare_to",
     "batch", "height", "width", "channels", "filters", "kernel_size", "strides", "padding", "centroids", "rank",
     "repeats", "threads", "sample_s",
     "train_ms", "train_iqr_ms", "train_min_ms", "train_cpu_ms", "fwd_ms", "fwd_iqr_ms", "fwd_min_ms", "fwd_cpu_ms",
     "train_img_s", "fwd_img_s", "train_x_conv_k", "train_x_ref", "fwd_x_conv_k", "fwd_x_ref",
     "macs_per_image", "train_gflop_s", "fwd_gflop_s", "matmul_peak_gflop_s", "train_pct_peak",
-    "step_mem_mb", "mem_x_ref",
-    "device", "python", "tensorflow", "keras", "tf_keras", "numpy", "timestamp",
+    "step_mem_mb", "mem_source", "mem_x_ref",
+    "device", "python", "tensorflow", "keras", "tf_keras", "jax", "numpy", "timestamp",
     "train_rounds_ms", "fwd_rounds_ms",
 ]
-#: Rows of an earlier run with the same values here are replaced by a new run's rows.
-SHAPE_KEY = ["batch", "height", "width", "channels", "filters", "kernel_size", "strides", "padding", "centroids",
-             "rank", "threads"]
+#: Rows of an earlier run with the same values here are replaced by a new run's rows (so the
+#: rows of each backend are kept side by side).
+SHAPE_KEY = ["backend", "batch", "height", "width", "channels", "filters", "kernel_size", "strides", "padding",
+             "centroids", "rank", "threads"]
+#: Columns a speed.csv written before they existed lacks, and what its rows meant: every such
+#: run was on TensorFlow, with the allocator's memory figure.
+LEGACY_VALUES = {"backend": "tensorflow", "mem_source": "tf_allocator", "jax": ""}
 
 
 def format_rounds(seconds) -> str:
@@ -80,9 +84,10 @@ def build_table(rows, shape, peak_gflops: float, *, preset: str, repeats: int, t
     """Adds ratios, throughput and metadata to the raw rows; returns a DataFrame in CSV column order."""
     import pandas as pd
 
-    from bench.environment import device, library_versions
+    from bench.environment import device, keras_backend, library_versions
 
     df = _with_ratios(pd.DataFrame(rows))
+    df["backend"] = keras_backend()
     df["train_img_s"] = shape.batch / (df["train_ms"] * 1e-3)
     df["fwd_img_s"] = shape.batch / (df["fwd_ms"] * 1e-3)
     # A training step is counted as three forward passes of multiply-adds (forward, input
@@ -98,8 +103,10 @@ def build_table(rows, shape, peak_gflops: float, *, preset: str, repeats: int, t
     df["threads"] = threads if threads else 0
     df["sample_s"] = sample_s
     df["device"] = device()
+    df["jax"] = ""  # filled below when Keras runs on JAX
     for key, value in library_versions(extra=("tf_keras",)).items():
-        df[key] = value
+        if key in CSV_COLUMNS:
+            df[key] = value
     df["timestamp"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     df["step_mem_mb"] = pd.to_numeric(df["step_mem_mb"], errors="coerce")
     return df[CSV_COLUMNS]
@@ -130,7 +137,8 @@ def format_table(df) -> str:
 
 
 def write_csv(df, path: Path) -> None:
-    """Writes ``df`` to ``path`` atomically, replacing earlier rows of the same shape and threads."""
+    """Writes ``df`` to ``path`` atomically, replacing earlier rows of the same backend, shape and
+    threads; rows written before the backend was recorded are read as TensorFlow rows."""
     import pandas as pd
 
     from bench.store.atomic import write_csv_atomic
@@ -141,6 +149,10 @@ def write_csv(df, path: Path) -> None:
             old = pd.read_csv(path)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
             old = None
+        if old is not None and "backend" not in old.columns and "step_mem_mb" in old.columns:
+            known = old["step_mem_mb"].notna()
+            old = old.assign(**{k: v for k, v in LEGACY_VALUES.items() if k not in old.columns})
+            old.loc[~known, "mem_source"] = ""
         if old is not None and set(CSV_COLUMNS) <= set(old.columns):
             key = df[SHAPE_KEY].iloc[0].astype(str).tolist()
             same = old[SHAPE_KEY].astype(str).apply(list, axis=1).apply(lambda k: k == key)

@@ -109,7 +109,13 @@ def _conv_baselines(shape: SpeedShape) -> List[Tuple[str, Callable[[], Variant]]
 
 
 def _tf_keras_rows(shape: SpeedShape, family: str, notes: List[str]) -> List[Tuple[str, Callable[[], Variant]]]:
-    """tf_keras's LocallyConnected2D implementations 1, 2, 3 (tf_keras is a dev extra)."""
+    """tf_keras's LocallyConnected2D implementations 1, 2, 3 (tf_keras is a dev extra; TensorFlow only)."""
+    from bench.environment import keras_backend
+
+    if keras_backend() != "tensorflow":
+        notes.append(f"the tf_keras LocallyConnected2D rows are left out on {keras_backend()}: tf_keras is Keras 2, "
+                     f"which runs on TensorFlow only; {family}'s ratio to them is measured with --backend tensorflow.")
+        return []
     try:
         import tf_keras
     except ImportError:
@@ -142,11 +148,13 @@ def _family_macs(family, shape: SpeedShape, hp) -> float:
 
 def _family_rows(family, shape: SpeedShape, notes: List[str]) -> List[Tuple[str, Callable[[], Variant]]]:
     """A family's rows, from its hooks: one per route (or one), its reference row(s)."""
+    from bench.environment import keras_backend
     from bench.speed.references import TF_KERAS, reference_function
 
     name, spec = family.name, family.speed
     hp = dict(spec.hyperparameters(shape))
-    literal = None if spec.reference in (None, TF_KERAS) else reference_function(spec.reference, name)
+    literal = None if spec.reference in (None, TF_KERAS) else reference_function(spec.reference, name,
+                                                                                  keras_backend())
     compare_to = TF_KERAS if spec.reference == TF_KERAS else (f"{name}_reference" if literal else "")
 
     def build(**extra):
@@ -177,7 +185,7 @@ def _family_rows(family, shape: SpeedShape, notes: List[str]) -> List[Tuple[str,
     return specs
 
 
-def build_variants(shape: SpeedShape, only=None) -> Tuple[List[Variant], List[str]]:
+def build_variants(shape: SpeedShape, only=None, families=None) -> Tuple[List[Variant], List[str]]:
     """Builds the baselines and every timed family's rows for ``shape``.
 
     A family is timed when it declares ``Family.speed``; it gets one row per route
@@ -188,6 +196,8 @@ def build_variants(shape: SpeedShape, only=None) -> Tuple[List[Variant], List[st
     Args:
         shape: the input/layer shape.
         only: optional collection of variant names to build (the memory probe builds a few).
+        families: optional collection of family names whose rows to build (default: every
+            family that declares ``Family.speed``); the conv baselines are always built.
 
     Returns:
         (variants, notes): notes say which rows were skipped and why.
@@ -198,7 +208,7 @@ def build_variants(shape: SpeedShape, only=None) -> Tuple[List[Variant], List[st
     specs = _conv_baselines(shape)
     for name in layers.list_families():
         family = layers.get_family(name)
-        if family.speed is not None:
+        if family.speed is not None and (families is None or name in families):
             specs += _family_rows(family, shape, notes)
     wanted = None if only is None else set(only)
     variants = [make() for name, make in specs if wanted is None or name in wanted]
