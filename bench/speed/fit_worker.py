@@ -1,6 +1,6 @@
 """The child process of ``wsbench speed --fits``: trains the plain recipes on one backend.
 
-Keras fixes its backend when it is first imported, so every backend (and every round)
+Keras fixes its backend when it is first imported, so every backend (and every repeat)
 gets a fresh process: ``python -m bench.speed.fit_worker`` with ``KERAS_BACKEND`` set,
 reading a JSON request on stdin and printing one ``FIT {json}`` line per trained model.
 
