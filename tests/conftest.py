@@ -3,8 +3,8 @@
 Every check that applies to all families is parametrized over ``layers.list_families()``
 through the ``family_name`` fixture, so a plugin family gets the same checks for free.
 
-Modules marked ``pytestmark = pytest.mark.layers`` test the layers alone (no tuner, no
-`wsbench` process); `make test` runs them a second time with ``KERAS_BACKEND=jax -m layers
+Modules marked ``pytestmark = pytest.mark.backends`` hold on every Keras backend: the layers
+alone and the training stream (no tuner, no `wsbench` process); `make test` runs them a second time with ``KERAS_BACKEND=jax -m backends
 --each-value-once``. That option keeps, of each parametrized test, only enough cases that
 every value of every parameter (every family, route, padding, ...) runs at least once; the
 rest are reported as deselected.

@@ -1,6 +1,6 @@
 """The layer tests run on the backend their process was started with.
 
-`make test` runs the ``layers``-marked modules a second time with ``KERAS_BACKEND=jax``;
+`make test` runs the ``backends``-marked modules a second time with ``KERAS_BACKEND=jax``;
 this test fails that pass if Keras ignored the variable (e.g. a ``~/.keras/keras.json`` or
 an earlier import decided first), so the JAX count never silently comes from TensorFlow.
 """
@@ -15,7 +15,7 @@ import pytest
 
 from bench import backend
 
-pytestmark = pytest.mark.layers
+pytestmark = pytest.mark.backends
 
 
 def test_keras_runs_the_backend_the_environment_names():

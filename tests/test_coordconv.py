@@ -8,7 +8,7 @@ from numpy.testing import assert_allclose
 
 from layers import CoordConv2D
 
-pytestmark = pytest.mark.layers  # also run on JAX by `make test` (see conftest.py)
+pytestmark = pytest.mark.backends  # also run on JAX by `make test` (see conftest.py)
 
 
 @pytest.mark.parametrize("channel, expected", [

@@ -10,7 +10,6 @@ import pytest
 
 import layers
 
-pytestmark = pytest.mark.layers  # also run on JAX by `make test` (see conftest.py)
 
 # (input H, W, C), kernel, strides, padding: odd/even, square/not, strides above the kernel.
 GEOMETRIES = [

@@ -12,7 +12,7 @@ from gradients import layer_outputs_and_gradients
 from layers import LowRankLocallyConnected2D
 from numpy_reference import conv2d, locally_connected, softmax
 
-pytestmark = pytest.mark.layers  # also run on JAX by `make test` (see conftest.py)
+pytestmark = pytest.mark.backends  # also run on JAX by `make test` (see conftest.py)
 
 INPUT = (7, 6, 2)
 FILTERS = 3

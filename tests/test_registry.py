@@ -10,7 +10,6 @@ import pytest
 import layers
 from layers.registry import Family, FamilyError, register_family
 
-pytestmark = pytest.mark.layers  # also run on JAX by `make test` (see conftest.py)
 
 BUILT_INS = ["conv", "locally_connected", "sisws", "sisws_trainable", "lrlc", "coordconv"]
 

@@ -20,7 +20,7 @@ from layers import LocallyConnected2D, LowRankLocallyConnected2D, SISWS2D
 from numpy_reference import locally_connected as np_locally_connected
 from numpy_reference import softmax
 
-pytestmark = pytest.mark.layers  # also run on JAX by `make test` (see conftest.py)
+pytestmark = pytest.mark.backends  # also run on JAX by `make test` (see conftest.py)
 
 BATCH, INPUT, FILTERS, KERNEL = 2, (7, 6, 3), 4, (3, 2)
 GEOMETRIES = [("valid", 1), ("same", 1), ("valid", 2), ("same", 2)]

@@ -16,7 +16,7 @@ from gradients import layer_outputs_and_gradients
 from layers import SISWS2D
 from numpy_reference import conv2d
 
-pytestmark = pytest.mark.layers  # also run on JAX by `make test` (see conftest.py)
+pytestmark = pytest.mark.backends  # also run on JAX by `make test` (see conftest.py)
 
 INPUT = (7, 6, 2)
 FILTERS = 3

@@ -35,6 +35,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from bench.backend import BACKENDS  # imports no Keras
 from bench.speed.table import CSV_COLUMNS, SHAPE_KEY, build_table, format_table, write_csv  # noqa: F401
 from bench.speed.targets import format_targets, targets
 
@@ -53,6 +54,7 @@ DEFAULT_OUT = Path("results") / "speed.csv"
 DESCRIPTION = ("Times one training step (forward + gradients for input and weights) and the forward pass of "
                "every family that declares speed rows (each route of a layer with routes) against conv, tf_keras "
                "and literal reference formulations, interleaved in one process, and writes results/speed.csv.")
+
 
 class SpeedError(ValueError):
     """Bad input to ``wsbench speed``."""
@@ -100,6 +102,8 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--matmul-size", type=_positive_int("--matmul-size"), default=None,
                    help="side of the square matmul that measures the peak (default 2048; 256 with --quick)")
     p.add_argument("--out", default=str(DEFAULT_OUT), help=f"CSV to write (default {DEFAULT_OUT})")
+    p.add_argument("--backend", choices=BACKENDS, help="tensorflow only: the timings are of TensorFlow's "
+                                                       "tf.function and GradientTape (default: Keras's own setting)")
 
 
 def resolve_shape(args):
@@ -122,8 +126,23 @@ def resolve_shape(args):
     return shape
 
 
+def check_backend() -> None:
+    """Refuses any Keras backend but TensorFlow, before anything is measured or written.
+
+    The timed steps are ``tf.function``s over ``tf.GradientTape`` and the references are
+    TensorFlow code; timing a JAX layer that way would time TensorFlow converting JAX arrays.
+    """
+    from bench.backend import active
+
+    if active() != "tensorflow":
+        raise SpeedError(f"wsbench speed times layers with TensorFlow (tf.function, GradientTape) and runs on the "
+                         f"tensorflow backend only, but Keras runs on {active()!r} here: rerun with --backend "
+                         f"tensorflow (or KERAS_BACKEND=tensorflow).")
+
+
 def run(args) -> int:
     """Runs the benchmark for parsed arguments; returns the exit code."""
+    check_backend()
     shape = resolve_shape(args)
     repeats = args.repeats if args.repeats is not None else (3 if args.quick else 7)
     if args.warmup < 0:
