@@ -16,8 +16,12 @@ $(STAMP): pyproject.toml
 
 # --dist loadfile: each test file runs on one worker, so its module-scoped runs of real
 # `wsbench bench` processes happen once.
+# The second pass runs the tests that hold on every backend (-m backends) on JAX, one case
+# per parameter value (--each-value-once; the full grid ran on TensorFlow), with its own
+# "N passed" line.
 test: install
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+	KERAS_BACKEND=jax $(BIN)/python -m pytest -n 2 -q -p no:cacheprovider -m backends --each-value-once
 
 bench: install
 	$(BIN)/wsbench bench --profile default

@@ -15,11 +15,13 @@ ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", WSBENCH_DISABLE_PLUGINS="1")
 REPO = Path(__file__).resolve().parent.parent
 
 
-def start(*args: str, results_dir: Optional[Path] = None, cwd: Optional[Path] = None) -> subprocess.Popen:
-    """Starts ``wsbench <args> [--results-dir results_dir]`` with its output piped (text)."""
+def start(*args: str, results_dir: Optional[Path] = None, cwd: Optional[Path] = None,
+          env: Optional[dict] = None) -> subprocess.Popen:
+    """Starts ``wsbench <args> [--results-dir results_dir]`` with its output piped (text);
+    ``env`` adds variables (e.g. KERAS_BACKEND) to the test process's environment."""
     extra = ["--results-dir", str(results_dir)] if results_dir is not None else []
     # The repository on PYTHONPATH: from another working directory `-m bench.cli` still finds it.
-    env = dict(ENV, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), ENV.get("PYTHONPATH")])))
+    env = dict(ENV, **(env or {}), PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), ENV.get("PYTHONPATH")])))
     return subprocess.Popen([sys.executable, "-m", "bench.cli", *args, *extra], env=env, cwd=cwd,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 

@@ -1,7 +1,13 @@
-"""Shared fixtures for the layer-family tests.
+"""Shared fixtures for the layer-family tests, and the options of the JAX pass of `make test`.
 
 Every check that applies to all families is parametrized over ``layers.list_families()``
 through the ``family_name`` fixture, so a plugin family gets the same checks for free.
+
+Modules marked ``pytestmark = pytest.mark.backends`` hold on every Keras backend: the layers
+alone and the training stream (no tuner, no `wsbench` process); `make test` runs them a second time with ``KERAS_BACKEND=jax -m backends
+--each-value-once``. That option keeps, of each parametrized test, only enough cases that
+every value of every parameter (every family, route, padding, ...) runs at least once; the
+rest are reported as deselected.
 """
 
 from __future__ import annotations
@@ -24,11 +30,36 @@ def _expected_seconds(item) -> float:
     return 0.0 if mark is None else float(mark.kwargs.get("seconds", 60))
 
 
-def pytest_collection_modifyitems(items):
+def pytest_addoption(parser):
+    parser.addoption("--each-value-once", action="store_true",
+                     help="run only enough cases of each parametrized test that every value of every parameter "
+                          "runs once (the JAX pass of `make test`: the full grid runs on TensorFlow)")
+
+
+def each_value_once(items) -> tuple:
+    """(kept, deselected): per test function, in collection order, the cases that bring a
+    (parameter, value) pair not yet seen; every unparametrized test is kept."""
+    seen, kept, dropped = set(), [], []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        pairs = set() if callspec is None else {
+            (item.module.__name__, item.originalname, name, repr(value)) for name, value in callspec.params.items()}
+        if callspec is None or pairs - seen:
+            seen |= pairs
+            kept.append(item)
+        else:
+            dropped.append(item)
+    return kept, dropped
+
+
+def pytest_collection_modifyitems(config, items):
     """Runs the files with slow tests first, longest first (``@pytest.mark.slow(seconds=N)``
     declares a long one). `make test` hands whole files to two xdist workers in collection
     order (--dist loadfile); a long file picked up last would run alone at the end while the
     other worker idles."""
+    if config.getoption("--each-value-once"):
+        items[:], dropped = each_value_once(items)
+        config.hook.pytest_deselected(items=dropped)
     items.sort(key=lambda item: -_expected_seconds(item))  # stable: file order otherwise kept
 
 

@@ -8,6 +8,8 @@ from numpy.testing import assert_allclose
 
 from layers import CoordConv2D
 
+pytestmark = pytest.mark.backends  # also run on JAX by `make test` (see conftest.py)
+
 
 @pytest.mark.parametrize("channel, expected", [
     (1, np.broadcast_to(np.linspace(-1, 1, 5)[:, None], (5, 7))),   # y runs down the rows

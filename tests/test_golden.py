@@ -9,6 +9,8 @@ from numpy.testing import assert_allclose
 
 from hard_sharing import hard_shared_layer
 
+pytestmark = pytest.mark.backends  # also run on JAX by `make test` (see conftest.py)
+
 X1 = np.array([[0, 1, 2], [3, 4, 5], [6, 7, 8]], "float32")
 K1 = np.array([[0, 1], [2, 3]], "float32")
 X2 = np.array([[1, 2, 3], [4, 5, 6], [7, 8, 9]], "float32")

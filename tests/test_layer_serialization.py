@@ -8,6 +8,8 @@ import pytest
 
 import layers
 
+pytestmark = pytest.mark.backends  # also run on JAX by `make test` (see conftest.py)
+
 # Options that give each built-in family weights worth saving: random fixed centroids
 # (non-trainable state that must persist), per-feature centroids, per-position mixing.
 OPTIONS = {

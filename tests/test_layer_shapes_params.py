@@ -10,6 +10,7 @@ import pytest
 
 import layers
 
+
 # (input H, W, C), kernel, strides, padding: odd/even, square/not, strides above the kernel.
 GEOMETRIES = [
     ((7, 9, 2), 3, 1, "valid"),

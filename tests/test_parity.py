@@ -20,6 +20,8 @@ from numpy.testing import assert_allclose
 from layers import LocallyConnected2D
 from numpy_reference import as_pair, out_size, pad_before
 
+pytestmark = pytest.mark.backends  # also run on JAX by `make test` (see conftest.py)
+
 # (H, W, C), kernel, strides, filters
 VALID_CASES = [
     ((6, 7, 2), 3, 1, 3),

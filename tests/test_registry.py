@@ -10,6 +10,7 @@ import pytest
 import layers
 from layers.registry import Family, FamilyError, register_family
 
+
 BUILT_INS = ["conv", "locally_connected", "sisws", "sisws_trainable", "lrlc", "coordconv"]
 
 

@@ -15,9 +15,12 @@ import tensorflow as tf
 from numpy.testing import assert_allclose
 
 from bench.speed.references import locally_connected_reference, lrlc_reference, sisws_reference
+from gradients import layer_outputs_and_gradients, reference_outputs_and_gradients
 from layers import LocallyConnected2D, LowRankLocallyConnected2D, SISWS2D
 from numpy_reference import locally_connected as np_locally_connected
 from numpy_reference import softmax
+
+pytestmark = pytest.mark.backends  # also run on JAX by `make test` (see conftest.py)
 
 BATCH, INPUT, FILTERS, KERNEL = 2, (7, 6, 3), 4, (3, 2)
 GEOMETRIES = [("valid", 1), ("same", 1), ("valid", 2), ("same", 2)]
@@ -45,26 +48,17 @@ def sisws_layer(rng, per_feature, trainable, **kwargs):
                              per_feature=per_feature, **kwargs), rng)
 
 
-def outputs_and_gradients(fn, layer, x, upstream):
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        y = fn(x)
-        loss = tf.reduce_sum(y * upstream)
-    grads = tape.gradient(loss, [x] + layer.trainable_weights)
-    missing = [name for name, g in zip(["x"] + [w.name for w in layer.trainable_weights], grads) if g is None]
-    assert not missing, f"no gradient reaches {missing}"
-    return [y] + grads
-
-
 def assert_same(layer, reference, rng, input_shape=INPUT):
-    x = tf.constant(rng.normal(size=(BATCH,) + input_shape).astype("float32"))
+    # The layer runs on the active Keras backend, the reference always on TensorFlow.
+    x = rng.normal(size=(BATCH,) + input_shape).astype("float32")
     out_shape = (BATCH,) + tuple(layer.compute_output_shape((None,) + input_shape)[1:])
-    upstream = tf.constant(rng.normal(size=out_shape).astype("float32"))
-    got = outputs_and_gradients(layer, layer, x, upstream)
-    want = outputs_and_gradients(lambda t: reference(layer, t), layer, x, upstream)
+    upstream = rng.normal(size=out_shape).astype("float32")
+    got = layer_outputs_and_gradients(layer, x, upstream)
+    want = reference_outputs_and_gradients(reference, layer, x, upstream)
     names = ["output", "d/dx"] + [f"d/d{w.name}" for w in layer.trainable_weights]
+    assert len(got) == len(want) == len(names)
     for name, a, b in zip(names, got, want):
-        assert_allclose(a.numpy(), b.numpy(), err_msg=name, **TOL)
+        assert_allclose(a, b, err_msg=name, **TOL)
 
 
 # -- the references against numpy loops ------------------------------------------------------

@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+pytestmark = pytest.mark.backends  # also run on JAX by `make test` (see conftest.py)
+
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "fixtures" / "saved_models_golden.json"
 MODEL_DIRS = (ROOT / "results" / "default-digits" / "models", ROOT / "tests" / "fixtures" / "run_small" / "models")

@@ -32,6 +32,7 @@ import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
+from bench.backend import BACKENDS  # imports no Keras
 from bench.train.archs import ARCHS, DEFAULT_FILTERS, check_filters_for_arch, spatial_layer_names
 from bench.train.flags import TrainError, add_family_flags, defer_family_flags, family_settings
 
@@ -83,6 +84,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "train", help="train one model and log its kernels and centroids to TensorBoard", description=DESCRIPTION)
     add_arguments(p)
+    # Read by bench.cli before Keras is imported; training, TensorBoard images and --save work on either.
+    p.add_argument("--backend", choices=BACKENDS, help="the Keras backend to train with (default: Keras's own "
+                                                       "setting, KERAS_BACKEND, else tensorflow)")
     return defer_family_flags(p)
 
 
