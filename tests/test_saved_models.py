@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytestmark = pytest.mark.backends  # also run on JAX by `make test` (see conftest.py)
+# Not in the JAX pass of `make test`: loading a .keras file on JAX is covered for every family by
+# test_cross_backend.py, and these 25 loads of the reference run cost minutes there.
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "fixtures" / "saved_models_golden.json"
