@@ -71,6 +71,27 @@ def retry_queue(oracle) -> List[str]:
     return oracle._retry_queue
 
 
+
+def requeue_interrupted_trials(oracle) -> List[str]:
+    """Makes a reloaded oracle run again exactly the trials a killed run left unfinished;
+    returns the ids it added to the retry queue.
+
+    keras-tuner (checked on 1.4.8) saves a new trial's trial.json (status RUNNING) before
+    oracle.json lists it as ongoing, and ``end_trial`` saves oracle.json while the ended trial
+    is still listed as ongoing. A kill in the first window leaves a trial that the reload
+    (``Oracle.reload``) finds neither ongoing nor queued: it is never run, yet counts towards
+    ``max_trials``, and its row is lost. After the second, the reload queues a trial that
+    had completed, which would be trained again for nothing. Public path: none.
+    """
+    with oracle_lock(oracle):
+        queue = retry_queue(oracle)
+        queue[:] = [tid for tid in queue if oracle.trials[tid].status != "COMPLETED"]
+        ongoing = {t.trial_id for t in oracle.ongoing_trials.values()}
+        lost = [tid for tid, trial in sorted(oracle.trials.items())
+                if trial.status == "RUNNING" and tid not in queue and tid not in ongoing]
+        queue.extend(lost)
+    return lost
+
 #: How often the chief checks whether its workers have left once a search is over.
 CHIEF_EXIT_POLL_S = 0.5
 

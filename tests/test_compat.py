@@ -55,3 +55,33 @@ def test_keras_tuner_state_is_written_by_rename_so_a_kill_never_leaves_it_empty(
     assert [str(d) for d in replaced] == [str(path)], "keras-tuner no longer saves via utils.save_json"
     assert '"ongoing_trials"' in path.read_text()
     assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["oracle.json"]
+
+
+def test_a_trial_saved_but_not_yet_in_oracle_json_is_run_again_after_a_kill(tmp_path):
+    """The kill window inside keras-tuner's create_trial: trial.json (RUNNING) is on disk,
+    oracle.json does not list the trial yet. Without the requeue the trial never runs."""
+
+    def oracle():
+        made = kt.oracles.RandomSearchOracle(objective="val_loss", max_trials=2, seed=1)
+        made.hyperparameters.Float("lr", 0.1, 1.0)
+        made._set_project_dir(str(tmp_path), "p")
+        return made
+
+    first = oracle()
+    done = first.create_trial("t")
+    first.update_trial(done.trial_id, {"val_loss": 1.0})
+    done.status = "COMPLETED"  # what the tuner sets before it ends a trial that ran
+    first.end_trial(done)
+    state = (tmp_path / "p" / "oracle.json").read_text()
+    lost = first.create_trial("t")  # saves trial_1/trial.json, then oracle.json ...
+    (tmp_path / "p" / "oracle.json").write_text(state)  # ... which the kill did not reach
+
+    second = oracle()
+    second.reload()
+    # keras-tuner queued the completed trial 0 (oracle.json was saved while it was ongoing)
+    # and not trial 1, which is RUNNING on disk.
+    assert compat.retry_queue(second) == [done.trial_id] and second.trials[lost.trial_id].status == "RUNNING"
+    assert compat.requeue_interrupted_trials(second) == [lost.trial_id]
+    assert compat.retry_queue(second) == [lost.trial_id]  # the completed trial is not trained again
+    assert second.create_trial("t").trial_id == lost.trial_id  # run again, not STOPPED
+    assert compat.requeue_interrupted_trials(second) == []  # now ongoing: nothing more to requeue

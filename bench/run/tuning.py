@@ -18,7 +18,7 @@ import keras
 import keras_tuner as kt
 import numpy as np
 
-from bench.compat import atomic_tuner_state, quiet_failed_trials, release_tf_graphs
+from bench.compat import atomic_tuner_state, quiet_failed_trials, release_tf_graphs, requeue_interrupted_trials
 from bench.run.distributed import Role, keras_tuner_role, serve_search
 from bench.run.hypermodel import INFEASIBLE_PREFIX, BudgetedHyperModel
 from bench.run.oracle import draw_info
@@ -161,6 +161,7 @@ def run_search(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperMo
         if role.kind == "worker":
             tuner.search(*fit_args, **fit_kwargs)
             return tuner
+        requeue_interrupted_trials(tuner.oracle)  # a trial started just before a kill runs again
         record(tuner)  # trials finished before an interruption but not yet written
         if role.kind == "chief":
             serve_search(lambda: tuner.search(*fit_args, **fit_kwargs), tuner.oracle,
