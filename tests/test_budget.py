@@ -74,14 +74,17 @@ def test_solver_lands_within_tolerance_with_the_most_regular_widths_or_reports_i
 
 
 @pytest.mark.parametrize("family_name", list_families())
-@pytest.mark.parametrize("head", ["gap", "flatten"])
-def test_solved_width_builds_a_model_with_exactly_that_many_trainable_parameters(family_name, head):
-    for shape, budget in [((8, 8, 1), 5000), ((16, 16, 3), 20000)]:
+@pytest.mark.parametrize("head,padding", [("gap", "same"), ("flatten", "same"), ("gap", "circular")])
+def test_solved_width_builds_a_model_with_exactly_that_many_trainable_parameters(family_name, head, padding):
+    for shape, budget, kernel_size in [((8, 8, 1), 5000, 3), ((16, 16, 3), 60000, 5)]:
         family_hp = family_choices(family_name)[-1]
-        sol = solve_width(family_name, shape, 7, budget, head=head, family_hp=family_hp)
+        sol = solve_width(family_name, shape, 7, budget, head=head, padding=padding, kernel_size=kernel_size,
+                          family_hp=family_hp)
         assert sol.feasible, sol.reason
-        model = build_backbone(family_name, shape, 7, sol.widths, head=head, family_hp=family_hp)
+        model = build_backbone(family_name, shape, 7, sol.widths, head=head, padding=padding,
+                               kernel_size=kernel_size, family_hp=family_hp)
         assert trainable(model) == sol.params
+        assert model.output_shape == (None, 7)
 
 
 def test_a_budget_below_the_smallest_model_is_infeasible_with_a_reason():

@@ -22,8 +22,8 @@ OFFLINE = ("digits", "faces", "shapes-aligned", "shapes-anywhere")
 EXPECTED = {
     "digits": ((8, 8, 1), 10, 1797),
     "faces": ((25, 25, 1), 2, 200),
-    "shapes-aligned": ((24, 24, 1), 9, 12000),
-    "shapes-anywhere": ((24, 24, 1), 4, 12000),
+    "shapes-aligned": ((16, 16, 1), 6, 12000),
+    "shapes-anywhere": ((16, 16, 1), 4, 12000),
 }
 
 
@@ -197,27 +197,32 @@ def test_shapes_anywhere_label_is_the_kind_wherever_it_is():
 def test_shapes_aligned_class_depends_on_which_shape_is_where():
     made = shapes.make_shapes_aligned(count=1800, seed=2, noise=0.0)
     names = np.array(shapes.SHAPE_KINDS)
-    expected = [shapes.aligned_label(left, right) for left, right in names[made.kinds]]
+    slot = (made.centers[:, 0, 1] > 0.5 * shapes.SIZE).astype(int)
+    expected = [shapes.aligned_label(kind, s) for kind, s in zip(names[made.kinds[:, 0]], slot)]
     np.testing.assert_array_equal(made.y, expected)
     # Slots are fixed: centres stay within the jitter of their slot.
-    for slot, fx in enumerate(shapes.ALIGNED_SLOTS_X):
-        offset = made.centers[:, slot] - np.array([0.5 * shapes.SIZE, fx * shapes.SIZE])
+    for s, fx in enumerate(shapes.ALIGNED_SLOTS_X):
+        offset = made.centers[slot == s, 0] - np.array([0.5 * shapes.SIZE, fx * shapes.SIZE])
         assert np.abs(offset).max() <= 0.06 * shapes.SIZE + 1e-9
-    # The same shape in the other slot is another class.
-    assert shapes.aligned_label("disk", "square") != shapes.aligned_label("square", "disk")
-    assert len({shapes.aligned_label(a, b) for a in shapes.ALIGNED_KINDS
-                for b in shapes.ALIGNED_KINDS}) == len(shapes.ALIGNED_KINDS) ** 2
-    # In the pixels: how often each pixel is lit in class (a, b) is the mirror image of the
-    # same map for (b, a) (the slots are mirror-symmetric), and clearly not that map itself.
+    # The same shape in the other slot is another class; every (kind, slot) is a class.
+    assert shapes.aligned_label("disk", 0) != shapes.aligned_label("disk", 1)
+    assert sorted({shapes.aligned_label(k, s) for k in shapes.ALIGNED_KINDS for s in (0, 1)}) == \
+        list(range(2 * len(shapes.ALIGNED_KINDS)))
+    # The slots are half a width apart: rolling the left-slot images of a kind by half the
+    # width gives the lit-pixel map of its right-slot images (what makes a circularly padded
+    # convolution blind to the slot), and the two maps themselves clearly differ.
     lit = made.x >= 0.45
-    ab = lit[made.y == shapes.aligned_label("disk", "triangle")].mean(axis=0)
-    ba = lit[made.y == shapes.aligned_label("triangle", "disk")].mean(axis=0)
-    assert np.abs(ab - ba[:, ::-1]).mean() < 0.4 * np.abs(ab - ba).mean()
+    left = lit[made.y == shapes.aligned_label("disk", 0)].mean(axis=0)
+    right = lit[made.y == shapes.aligned_label("disk", 1)].mean(axis=0)
+    rolled = np.roll(left, shapes.SIZE // 2, axis=1)
+    assert np.abs(rolled - right).mean() < 0.4 * np.abs(left - right).mean()
 
 
-def test_aligned_label_rejects_unknown_kind():
-    with pytest.raises(ValueError, match="'hexagon'"):
-        shapes.aligned_label("hexagon", "disk")
+@pytest.mark.parametrize("kind,slot,match", [("hexagon", 0, "'hexagon'"), ("disk", 2, "slot=2"),
+                                             ("disk", True, "slot=True")])
+def test_aligned_label_rejects_unknown_kind_or_slot(kind, slot, match):
+    with pytest.raises(ValueError, match=match):
+        shapes.aligned_label(kind, slot)
 
 
 # ------------------------------------------------------------------ .npz files

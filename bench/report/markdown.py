@@ -47,7 +47,8 @@ def metadata_markdown(run: dict) -> str:
                              f"{_get(cfg, 'seed')}); test split touched once per model"],
         ["plain-recipe baseline", f"every hyperparameter at its default, untuned, {_get(cfg, 'baseline_seeds')} "
                                   f"seeds (the same seeds, so seed i is paired across families and stages)"],
-        ["backbone", f"depth {_get(cfg, 'depth')}, head {_get(cfg, 'head')}; profile {_get(cfg, 'profile')}"],
+        ["backbone", f"depth {_get(cfg, 'depth')}, head {_get(cfg, 'head')}, {cfg.get('padding', 'same')} padding; "
+                     f"profile {_get(cfg, 'profile')}"],
         ["Keras backend", f"{cfg.get('backend') or 'tensorflow (not recorded by this run)'}, "
                           f"{cfg.get('threads', '?')} thread(s) per process"],
         ["command", f"`{_get(run, 'command')}`"],

@@ -3,7 +3,9 @@
 ``depth`` blocks of [family layer → BatchNorm → ReLU → MaxPool 2×2] with widths
 w, 2w, 4w, … (the budget solver may move the last block's width, see
 :mod:`bench.run.budget`), then global average pooling (or flatten), dropout and a Dense
-classifier. Layers use 'same' padding so every family sees the same spatial sizes.
+classifier. Every block keeps its input's height and width, so every family sees the same
+spatial sizes: with 'same' (zero) padding, or with 'circular' padding, which wraps the block's
+input around (:class:`bench.run.circular.CircularPad2D`) before a 'valid' family layer.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any, Dict, Sequence, Tuple, Union
 
 import keras
 
+from bench.run.circular import CircularPad2D
+from bench.run.config import PADDINGS
 from layers import get_family
 
 HEADS = ("gap", "flatten")
@@ -49,10 +53,25 @@ def block_input_shapes(input_shape: Sequence[int], width: Widths, depth: int,
     return tuple(shapes)
 
 
-def check_architecture(input_shape, depth: int, head: str) -> None:
-    """Raises ValueError when the blocks would pool the image below 1×1 or the head is unknown."""
+def layer_input_shape(block_shape: Tuple[int, int, int], kernel_size: int, padding: str) -> Tuple[int, int, int]:
+    """The (H, W, C) the family layer of a block with input ``block_shape`` sees, and pads as."""
+    if padding == "circular":
+        h, w, c = block_shape
+        return (h + 2 * (kernel_size // 2), w + 2 * (kernel_size // 2), c)
+    return tuple(block_shape)
+
+
+def _layer_padding(padding: str) -> str:
+    return "valid" if padding == "circular" else padding
+
+
+def check_architecture(input_shape, depth: int, head: str, padding: str = "same", kernel_size: int = 3) -> None:
+    """Raises ValueError when the blocks would pool the image below 1×1, the head or the
+    padding is unknown, or circular padding would wrap a block's input more than once."""
     if head not in HEADS:
         raise ValueError(f"head={head!r} is not accepted: use one of {list(HEADS)}.")
+    if padding not in PADDINGS:
+        raise ValueError(f"padding={padding!r} is not accepted: use one of {list(PADDINGS)}.")
     if not isinstance(depth, int) or depth < 1:
         raise ValueError(f"depth={depth!r} is not accepted: give a positive int.")
     smallest = min(int(input_shape[0]), int(input_shape[1]))
@@ -61,10 +80,17 @@ def check_architecture(input_shape, depth: int, head: str) -> None:
             f"depth={depth} pools a {input_shape[0]}×{input_shape[1]} image below 1×1: "
             f"use a depth of at most {max(smallest.bit_length() - 1, 1)}."
         )
+    if padding == "circular" and isinstance(kernel_size, int) and kernel_size % 2 == 0:
+        raise ValueError(f"kernel_size={kernel_size} is not accepted with circular padding: give an odd size, "
+                         f"so the output stays centred.")
+    if padding == "circular" and smallest // 2 ** (depth - 1) < kernel_size // 2:
+        raise ValueError(f"kernel_size={kernel_size} wraps the last block's "
+                         f"{smallest // 2 ** (depth - 1)}-pixel input around more than once with circular padding: "
+                         f"use a kernel of at most {2 * (smallest // 2 ** (depth - 1)) + 1} or a smaller depth.")
 
 
 def build_backbone(family: str, input_shape: Sequence[int], num_classes: int, width: Widths, *, depth: int = 2,
-                   kernel_size: int = 3, dropout: float = 0.2, head: str = "gap",
+                   kernel_size: int = 3, dropout: float = 0.2, head: str = "gap", padding: str = "same",
                    family_hp: Dict[str, Any] | None = None, name: str | None = None) -> keras.Model:
     """Builds the backbone with ``family``'s layer in every block.
 
@@ -77,19 +103,22 @@ def build_backbone(family: str, input_shape: Sequence[int], num_classes: int, wi
         kernel_size: square kernel of every family layer.
         dropout: rate before the classifier.
         head: 'gap' (global average pooling) or 'flatten'.
+        padding: 'same' (zeros) or 'circular' (wrap around), see the module docstring.
         family_hp: the family's own keyword arguments.
         name: model name.
 
     Returns:
         An uncompiled ``keras.Model``.
     """
-    check_architecture(input_shape, depth, head)
+    check_architecture(input_shape, depth, head, padding, kernel_size)
     fam = get_family(family)
     family_hp = dict(family_hp or {})
     inputs = keras.Input(shape=tuple(int(v) for v in input_shape))
     x = inputs
     for i, filters in enumerate(block_widths(width, depth)):
-        x = fam.build(filters, kernel_size, 1, "same", name=f"{family}_{i}", **family_hp)(x)
+        if padding == "circular":
+            x = CircularPad2D(kernel_size // 2, name=f"wrap_{i}")(x)
+        x = fam.build(filters, kernel_size, 1, _layer_padding(padding), name=f"{family}_{i}", **family_hp)(x)
         # Small datasets give few steps per epoch; the default momentum (0.99) leaves the moving
         # statistics near their initial values and inference-mode accuracy near chance.
         x = keras.layers.BatchNormalization(momentum=0.9, name=f"bn_{i}")(x)
@@ -103,15 +132,17 @@ def build_backbone(family: str, input_shape: Sequence[int], num_classes: int, wi
 
 
 def backbone_param_count(family: str, input_shape: Sequence[int], num_classes: int, width: Widths, *, depth: int = 2,
-                         kernel_size: int = 3, head: str = "gap", family_hp: Dict[str, Any] | None = None) -> int:
+                         kernel_size: int = 3, head: str = "gap", padding: str = "same",
+                         family_hp: Dict[str, Any] | None = None) -> int:
     """Exact trainable parameter count of :func:`build_backbone`, from the families' formulas."""
-    check_architecture(input_shape, depth, head)
+    check_architecture(input_shape, depth, head, padding, kernel_size)
     fam = get_family(family)
     family_hp = dict(family_hp or {})
     total = 0
     shapes = block_input_shapes(input_shape, width, depth, kernel_size)
     for filters, shape in zip(block_widths(width, depth), shapes):
-        total += fam.param_count(shape, filters, kernel_size, 1, "same", **family_hp)
+        total += fam.param_count(layer_input_shape(shape, kernel_size, padding), filters, kernel_size, 1,
+                                 _layer_padding(padding), **family_hp)
         total += 2 * filters  # BatchNorm gamma and beta (moving stats are not trainable)
     last = block_widths(width, depth)[-1]
     h, w, _ = shapes[-1]

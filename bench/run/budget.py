@@ -58,7 +58,7 @@ def last_block_range(base: int, depth: int) -> range:
 
 
 def solve_width(family: str, input_shape: Sequence[int], num_classes: int, budget: int, *, tolerance: float = 0.05,
-                depth: int = 2, kernel_size: int = 3, head: str = "gap",
+                depth: int = 2, kernel_size: int = 3, head: str = "gap", padding: str = "same",
                 family_hp: Dict[str, Any] | None = None) -> BudgetSolution:
     """Finds block widths whose model has ``budget`` ± ``tolerance`` trainable parameters.
 
@@ -70,7 +70,7 @@ def solve_width(family: str, input_shape: Sequence[int], num_classes: int, budge
     """
     def count(widths: Tuple[int, ...]) -> int:
         return backbone_param_count(family, input_shape, num_classes, widths, depth=depth, kernel_size=kernel_size,
-                                    head=head, family_hp=family_hp)
+                                    head=head, padding=padding, family_hp=family_hp)
 
     def widths(base: int, last: int) -> Tuple[int, ...]:
         return block_widths(base, depth)[:-1] + (last,)

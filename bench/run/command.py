@@ -6,11 +6,11 @@ import dataclasses
 from typing import Any, Dict, List
 
 from bench.run.cells import STAGES
-from bench.run.config import PROFILES, BenchConfig, positive_int, profile
+from bench.run.config import PADDINGS, PROFILES, BenchConfig, positive_int, profile
 from bench.run.distributed import Role
 
 #: Flags that replace the profile's setting of the same name when given.
-OVERRIDES = ("dataset", "tuner", "max_trials", "steps", "eval_every", "seeds", "baseline_seeds", "tolerance",
+OVERRIDES = ("dataset", "tuner", "max_trials", "steps", "eval_every", "seeds", "baseline_seeds", "tolerance", "padding",
              "batch_size", "seed", "run_name", "results_dir", "backend", "threads", "jobs")
 
 
@@ -47,6 +47,9 @@ def add_run_arguments(p) -> None:
     p.add_argument("--tolerance", type=float, help=f"budget tolerance as a fraction (default {default.tolerance})")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--seed", type=int, help="seed of the split, the tuner and the trials (default 0)")
+    p.add_argument("--padding", choices=PADDINGS, help=f"padding of every block: 'same' (zeros) or 'circular' "
+                                                      f"(wrap around; conv + GAP cannot see where) (default: "
+                                                      f"{default.padding}; the study profile pads circularly)")
     p.add_argument("--run-name", help="results/<run-name>/ (default: <profile>-<dataset>)")
     p.add_argument("--results-dir", help="where runs are kept (default: results)")
     p.add_argument("--no-throughput", action="store_true", help="skip the throughput stage")

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from typing import Any, Dict, Tuple
 
 
+#: How every block pads: 'same' (zeros) or 'circular' (see :mod:`bench.run.circular`).
+PADDINGS = ("same", "circular")
+
+
 @dataclass(frozen=True)
 class BenchConfig:
     """Everything that defines a run; stored in run.json and compared on resume.
@@ -43,6 +47,7 @@ class BenchConfig:
     val_fraction: float = 0.15
     depth: int = 2
     head: str = "gap"
+    padding: str = "same"  # one of PADDINGS
     run_name: str = ""
     results_dir: str = "results"
     throughput: bool = True
@@ -99,6 +104,8 @@ class BenchConfig:
         if not 0 <= self.warmup < 1:
             raise ValueError(f"warmup={self.warmup!r} is not accepted: give the warm-up as a fraction in [0, 1).")
         check_tolerance(self.tolerance)
+        if self.padding not in PADDINGS:
+            raise ValueError(f"padding={self.padding!r} is not accepted: use one of {list(PADDINGS)}.")
         if not 0 < self.val_fraction < 1:
             raise ValueError(f"val_fraction={self.val_fraction!r} is not accepted: give a fraction in (0, 1).")
         run_name = check_run_name(self.run_name or f"{self.profile}-{dataset_key(self.dataset)}")
@@ -113,11 +120,12 @@ PROFILES: Dict[str, BenchConfig] = {
     "quick": BenchConfig(profile="quick", budgets=(3000,), max_trials=2, steps=20, eval_every=10, seeds=2,
                          baseline_seeds=1, throughput_batch=32, throughput_repeats=2, jobs=1),
     # The controlled pair of `wsbench study` (one run per shapes dataset): two budgets, the recipe
-    # and one quasi-random draw, 3 seeds for a paired test against conv, 1,000 steps (the 24-pixel
-    # shapes need more steps than digits; conv was still gaining at 800). No untuned baseline
-    # (trial 0 is the recipe) and no throughput: about 45 minutes on 2 cores.
+    # and one quasi-random draw, 3 seeds for a paired test against conv, 1,000 steps. Circular
+    # padding, so that conv + global average pooling is exactly blind to where things are (with
+    # zero padding it reads position off the image border: bench.run.circular). No untuned
+    # baseline (trial 0 is the recipe) and no throughput: about 30 minutes on 2 cores for both.
     "study": BenchConfig(profile="study", budgets=(10000, 30000), max_trials=2, steps=1000, eval_every=100,
-                         seeds=3, baseline_seeds=0, throughput=False),
+                         seeds=3, baseline_seeds=0, throughput=False, padding="circular"),
 }
 
 

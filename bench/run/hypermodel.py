@@ -71,7 +71,8 @@ class BudgetedHyperModel(kt.HyperModel):
     def _solve(self, kernel_size: int, family_hp: Dict[str, Any]) -> BudgetSolution:
         s = self.settings
         return solve_width(self.family, self.input_shape, self.num_classes, self.budget, tolerance=s.tolerance,
-                           depth=s.depth, kernel_size=kernel_size, head=s.head, family_hp=family_hp)
+                           depth=s.depth, kernel_size=kernel_size, head=s.head, padding=s.padding,
+                           family_hp=family_hp)
 
     def feasible(self, values: Dict[str, Any]) -> bool:
         """Whether a full set of hyperparameter values meets the budget."""
@@ -97,7 +98,7 @@ class BudgetedHyperModel(kt.HyperModel):
         s = self.settings
         model = build_backbone(self.family, self.input_shape, self.num_classes, solution.widths, depth=s.depth,
                                kernel_size=shared["kernel_size"], dropout=shared["dropout"], head=s.head,
-                               family_hp=family_hp)
+                               padding=s.padding, family_hp=family_hp)
         model.compile(optimizer=keras.optimizers.Adam(self.protocol.schedule(shared["learning_rate"])),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         return model

@@ -28,7 +28,10 @@ def check_same_config(run: RunDir, config: BenchConfig) -> None:
     """Refuses to resume a run that was started with other settings, saying what differs."""
     stored = run.read_run().get("config", {})
     now = config.comparable()
-    diffs = [f"{k}: {stored.get(k)!r} → {now[k]!r}" for k in now if stored.get(k) != now[k]]
+    # A setting added after the run was stored had its default value in that run.
+    defaults = BenchConfig().comparable()
+    stored = {k: stored.get(k, defaults[k]) for k in now}
+    diffs = [f"{k}: {stored[k]!r} → {now[k]!r}" for k in now if stored[k] != now[k]]
     if diffs:
         raise ResultsError(f"run {config.run_name!r} in {config.results_dir} was started with another "
                            f"configuration ({'; '.join(diffs)}): rerun with the same settings to resume, "

@@ -24,19 +24,19 @@ SIZE, COUNT = synthetic_shapes.SIZE, synthetic_shapes.COUNT
 
 @register_dataset("shapes-aligned")
 class ShapesAligned(DatasetSource):
-    description = "generated 24x24, 12,000 images: shapes in two fixed slots, class = which shape where (9 classes, position-specific)"
+    description = "generated 16x16, 12,000 images: one shape in one of two fixed slots, class = which shape in which slot (6 classes, position-specific)"
     pooled = True
     known_answer = "what-is-where"
 
     def load(self, size: int = SIZE, count: int = COUNT, noise: float = 0.15, data_seed: int = 0) -> RawArrays:
-        check_shape_options(size, count, noise, data_seed, len(synthetic_shapes.ALIGNED_KINDS) ** 2)
+        check_shape_options(size, count, noise, data_seed, 2 * len(synthetic_shapes.ALIGNED_KINDS))
         made = synthetic_shapes.make_shapes_aligned(count=count, size=size, noise=noise, seed=data_seed)
         return RawArrays(made.x, made.y)
 
 
 @register_dataset("shapes-anywhere")
 class ShapesAnywhere(DatasetSource):
-    description = "generated 24x24, 12,000 images: one shape anywhere, class = which shape (4 classes, translation-invariant)"
+    description = "generated 16x16, 12,000 images: one shape anywhere, class = which shape (4 classes, translation-invariant)"
     pooled = True
     known_answer = "what-only"
 
