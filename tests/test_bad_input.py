@@ -292,7 +292,8 @@ def test_a_corrupted_file_is_named_and_the_run_is_left_unchanged(case, stored_ru
     (["--steps", "20"], "steps: 10 → 20"),
     (["--families", "conv,sisws"], "families: ['conv'] → ['conv', 'sisws']"),
     (["--seed", "3"], "seed: 0 → 3"),
-], ids=["steps", "families", "seed"])
+    (["--padding", "circular"], "padding: 'same' → 'circular'"),
+], ids=["steps", "families", "seed", "padding"])
 def test_resuming_with_another_configuration_is_refused_saying_what_differs(args, differs, stored_run, tmp_path,
                                                                            capsys):
     results = copy_run(stored_run, tmp_path)
@@ -312,6 +313,22 @@ def test_the_intact_stored_run_resumes(stored_run, tmp_path, capsys):
     assert code == 0
     assert {t: (results / RUN / t).read_bytes() for t in tables} == tables
     assert json.loads((results / RUN / "run.json").read_text())["status"] == "complete"
+
+
+def test_a_run_stored_before_a_setting_existed_resumes_as_if_it_had_the_default(stored_run, tmp_path, capsys):
+    """run.json of a run made before `padding` existed has no such key: it was padded with zeros
+    (the default), so the same command still resumes it (the committed reference runs rely on it)."""
+    results = copy_run(stored_run, tmp_path)
+    run_json = results / RUN / "run.json"
+    stored = json.loads(run_json.read_text())
+    del stored["config"]["padding"]
+    run_json.write_text(json.dumps(stored))
+    table = (results / RUN / "final.csv").read_bytes()
+    code, err = run_main([*BASE, "--run-name", RUN, "--results-dir", str(results)], capsys)
+    assert code == 0, err
+    assert (results / RUN / "final.csv").read_bytes() == table
+    code, err = run_main([*BASE, "--run-name", RUN, "--results-dir", str(results), "--padding", "circular"], capsys)
+    assert code == 2 and "padding: 'same' → 'circular'" in err, err
 
 
 def test_a_corrupted_resume_gives_a_nonzero_process_exit(stored_run, tmp_path):

@@ -10,6 +10,8 @@ from bench.run.backbone import build_backbone
 from bench.run.circular import CircularPad2D
 from layers import get_family, list_families
 
+pytestmark = pytest.mark.backends  # the padding and the invariance hold on every Keras backend
+
 
 @pytest.mark.parametrize("pad", [0, 1, 2, 3])
 def test_circular_padding_equals_numpy_wrap_padding(pad):
