@@ -1,7 +1,7 @@
 """Models saved by earlier versions still load, with the same layer configs and predictions.
 
 ``tests/fixtures/saved_models_golden.json`` holds, for every committed ``.keras`` model
-(the reference run in results/default-digits/models and the test fixture run), the config
+(the reference run in reference/default-digits/models and the test fixture run), the config
 of each wsbench layer and the predictions on a fixed random batch, as the code that saved
 them produced. A refactor of ``layers/`` must leave both untouched: a changed config key or
 constructor argument breaks loading, a changed computation changes the predictions.
@@ -24,7 +24,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "fixtures" / "saved_models_golden.json"
-MODEL_DIRS = (ROOT / "results" / "default-digits" / "models", ROOT / "tests" / "fixtures" / "run_small" / "models")
+MODEL_DIRS = (ROOT / "reference" / "default-digits" / "models", ROOT / "tests" / "fixtures" / "run_small" / "models")
 BATCH = 4
 
 
