@@ -73,4 +73,5 @@ def test_an_infeasible_family_is_recorded_and_the_others_run(runs, kind):
     printed = text[text.index("Test accuracy"):]
     assert "locally_connected" in printed and "infeasible" in printed
     assert "[locally_connected | budget 3,000] infeasible: no configuration meets the budget" in text
+    assert text.count("[locally_connected | budget 3,000] infeasible") == 1  # once, not per stage
     assert os.path.isfile(run_dir / "models" / f"conv__{BUDGET}.keras")

@@ -63,7 +63,8 @@ def cell_runner(config: BenchConfig, dataset, run: RunDir, infeasible: Dict[Tupl
                 for table, row in infeasible_rows(context, infeasible[(family, budget)]).items():
                     if table == "trials" or table in stages:
                         for written in run.append(table, [row]):
-                            (on_trial if table == "trials" else on_final)(written)
+                            if table == "trials":  # says it once; the final and baseline rows repeat it
+                                on_trial(written)
             return None
         hypermodel = BudgetedHyperModel(family, dataset.input_shape, dataset.num_classes, budget, config)
         tuner = None
