@@ -49,11 +49,11 @@ def evaluate(dataset: str, rule: str, summary: pd.DataFrame) -> Verdict:
             if rule == "what-is-where" and _position_aware(r.family):
                 ok = r.diff_vs_baseline > 0 and r.p_value < ALPHA
                 checks.append(f"{r.family} @ {int(budget):,}: {r.diff_vs_baseline:+.3f} vs {REFERENCE}, "
-                              f"p = {_p(r.p_value)} — {'beats it significantly' if ok else 'NOT significantly better'}")
+                              f"{_p(r.p_value)} — {'beats it significantly' if ok else 'NOT significantly better'}")
             elif rule == "what-only" and r.family == "locally_connected":
                 ok = not (r.diff_vs_baseline > 0 and r.p_value < ALPHA)
                 checks.append(f"{r.family} @ {int(budget):,}: {r.diff_vs_baseline:+.3f} vs {REFERENCE}, "
-                              f"p = {_p(r.p_value)} — {REFERENCE} " + ("at least as good" if ok else
+                              f"{_p(r.p_value)} — {REFERENCE} " + ("at least as good" if ok else
                                                                         "significantly WORSE"))
             else:
                 continue
@@ -72,4 +72,5 @@ def _position_aware(family: str) -> bool:
 
 
 def _p(p: float) -> str:
-    return "n/a" if p is None or math.isnan(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+    """'p = 0.012', 'p < 0.001' or 'p n/a'."""
+    return "p n/a" if p is None or math.isnan(p) else ("p < 0.001" if p < 0.001 else f"p = {p:.3f}")
