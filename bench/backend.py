@@ -81,7 +81,16 @@ def configure(config) -> None:
     backend's defaults. TensorFlow runs its own ops (and the ``tf.data`` stream) under any
     backend, so it is set up either way; JAX's XLA is deterministic on the CPU as it is, and
     its thread pools are sized by :func:`limit_jax_threads`.
+
+    Last, the objects alive now (TensorFlow, Keras, keras-tuner and the data: ~460,000 of them)
+    are moved out of the cyclic garbage collector's reach with :func:`gc.freeze`; they live
+    as long as the process anyway. Keras and keras-tuner run a full collection before every
+    model they build (three per trial), and each then skips them: 0.28 s → 0.04 s a collection
+    (measured on a quick run of 8 trials and 6 final models: 8.9 s → 1.3 s of collections,
+    43.8 s → 37.4 s in all).
     """
+    import gc
+
     import tensorflow as tf
 
     if active() == "jax":
@@ -95,6 +104,8 @@ def configure(config) -> None:
         except RuntimeError:  # TensorFlow already started in this process (e.g. a test runs in-process)
             warnings.warn(f"TensorFlow had already started; it keeps its thread pools, not threads={config.threads}",
                           stacklevel=2)
+    gc.collect()  # what is garbage now is not frozen with the rest
+    gc.freeze()
 
 
 #: Sizes the thread pools of JAX's CPU client (XLA's PJRT client reads it once, when JAX starts

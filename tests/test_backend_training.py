@@ -62,3 +62,28 @@ def test_graph_release_touches_tensorflow_only_when_it_trains():
         assert dropped > 0  # the train step's all_reduce registration is what leaks
     else:
         assert dropped == 0 and dict(compat.gradient_registry()) == before
+
+
+def test_setting_up_a_process_freezes_what_lives_and_still_collects_what_comes_later():
+    """bench.backend.configure moves the objects alive at set-up (TensorFlow, Keras, ...) out
+    of the collector's reach; a reference cycle made afterwards (a discarded model's) is still
+    collected."""
+    import gc
+    import weakref
+
+    from bench import backend
+    from bench.run.config import BenchConfig
+
+    gc.unfreeze()  # an earlier test of this process may have set a run up already
+    backend.configure(BenchConfig(threads=0))
+    assert gc.get_freeze_count() > 100_000, gc.get_freeze_count()  # TensorFlow and Keras alone are more
+
+    class Node:
+        pass
+
+    node = Node()
+    node.itself = node
+    alive = weakref.ref(node)
+    del node
+    gc.collect()
+    assert alive() is None
