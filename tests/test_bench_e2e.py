@@ -1,6 +1,17 @@
-"""A real, small `wsbench bench` run end to end: files, schema, equal effort, budgets,
-the same results in two worker processes (--jobs 2) and after a kill, and the test split
-kept out of the search."""
+"""A real, small `wsbench bench` run end to end, and the same command interrupted.
+
+One uninterrupted run is the reference for the whole module: its files and schema, equal
+effort across families, every model on its budget. The same command is also
+
+- SIGKILLed at four different moments (inside a search, inside a final evaluation, between two
+  families, inside the throughput stage), rerun after each kill and finally allowed to end;
+- run with ``--jobs 2`` (cells in two worker processes), SIGKILLed mid-search and rerun.
+
+Each interrupted run's tables must then hold exactly the reference's rows: no duplicate,
+missing or truncated row, and, because every trial and every final model is seeded by
+(run seed, trial id / seed), the same numbers. Last, an in-process run checks that the test
+split is only touched by the final evaluation.
+"""
 
 from __future__ import annotations
 
@@ -9,44 +20,178 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Callable, Dict, List, NamedTuple
 
 import numpy as np
 import pandas as pd
 import psutil
 import pytest
 
-from bench.store import FINAL as FINAL_TABLE
-from bench.store import TRIALS as TRIALS_TABLE
+from bench.store import BASELINE, FINAL, THROUGHPUT, TRIALS
 
-FAMILIES = ["conv", "sisws", "locally_connected"]
+pytestmark = pytest.mark.slow(seconds=150)  # real `wsbench bench` processes: the suite's longest module
+FAMILIES = ["conv", "sisws"]
 BUDGET = 3000
-TRIALS, SEEDS = 2, 2
-ARGS = ["bench", "--profile", "quick", "--families", ",".join(FAMILIES), "--budgets", str(BUDGET),
-        "--max-trials", str(TRIALS), "--steps", "10", "--eval-every", "5", "--seeds", str(SEEDS), "--run-name", "e2e"]
+TRIALS_PER_CELL, SEEDS = 2, 2
+RUN = "e2e"
+ARGS = ["bench", "--profile", "quick", "--families", ",".join(FAMILIES), "--budgets", str(BUDGET), "--max-trials",
+        str(TRIALS_PER_CELL), "--steps", "10", "--eval-every", "5", "--seeds", str(SEEDS), "--run-name", RUN]
+
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", WSBENCH_DISABLE_PLUGINS="1")
-pytestmark = pytest.mark.slow  # real `wsbench bench` processes
+WAIT_S = 600  # bound on every wait; a quick run takes ~1-2 min on a busy 2-core machine
+TABLES = {t.name: (list(t.columns), list(t.key)) for t in (TRIALS, FINAL, BASELINE, THROUGHPUT)}
 
 
-def wsbench(*args, results_dir: Path, **kwargs):
-    return subprocess.Popen([sys.executable, "-m", "bench.cli", *args, "--results-dir", str(results_dir)],
-                            env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+class Bench:
+    """A `wsbench bench` subprocess whose output lines are collected by a thread."""
+
+    def __init__(self, results: Path, *extra: str):
+        self.proc = subprocess.Popen([sys.executable, "-m", "bench.cli", *ARGS, *extra, "--results-dir", str(results)],
+                                     env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        self.lines: List[str] = []
+        self.reader = threading.Thread(target=lambda: self.lines.extend(self.proc.stdout), daemon=True)
+        self.reader.start()
+
+    def output(self) -> str:
+        return "".join(self.lines)[-4000:]
+
+    def finish(self) -> str:
+        try:
+            self.proc.wait(timeout=WAIT_S)
+        finally:
+            self.kill()
+        self.reader.join(timeout=10)
+        assert self.proc.returncode == 0, self.output()
+        return "".join(self.lines)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+
+def rows(run_dir: Path, table: str) -> pd.DataFrame:
+    path = run_dir / f"{table}.csv"
+    return pd.read_csv(path, dtype={"trial_id": str}) if path.exists() else pd.DataFrame(columns=TABLES[table][0])
+
+
+def wait_until(bench: Bench, moment: Callable[[], bool], name: str) -> None:
+    """Returns as soon as ``moment()`` holds (polled every 50 ms) while ``bench`` runs, within WAIT_S."""
+    deadline = time.time() + WAIT_S
+    while not moment():
+        assert bench.proc.poll() is None, f"the run ended before the moment '{name}': {bench.output()}"
+        assert time.time() < deadline, f"the moment '{name}' did not come within {WAIT_S} s: {bench.output()}"
+        time.sleep(0.05)
+
+
+def kill_when(bench: Bench, moment: Callable[[], bool], name: str) -> None:
+    """SIGKILLs ``bench`` as soon as ``moment()`` holds."""
+    wait_until(bench, moment, name)
+    bench.kill()
+    assert bench.proc.returncode == -signal.SIGKILL, f"'{name}': the run ended by itself before the kill"
+
+
+def check_tables(run_dir: Path) -> Dict[str, pd.DataFrame]:
+    """Every table parses with exactly the schema columns, ends with a newline, and has no
+    duplicate key; returns them."""
+    out = {}
+    for table, (columns, key) in TABLES.items():
+        path = run_dir / f"{table}.csv"
+        if not path.exists():
+            continue
+        assert path.read_bytes().endswith(b"\n"), f"{path} ends mid-line"
+        frame = rows(run_dir, table)
+        assert list(frame.columns) == columns, path
+        assert not frame.duplicated(key).any(), frame[frame.duplicated(key, keep=False)]
+        out[table] = frame
+    return out
+
+
+def check_complete_rows(tables: Dict[str, pd.DataFrame]) -> None:
+    """No truncated row: every value a finished row must carry is present."""
+    trials, final, throughput = tables["trials"], tables["final"], tables["throughput"]
+    done = trials[trials["status"] == "completed"]
+    assert done[["run_id", "hp", "widths", "params", "val_accuracy", "val_loss", "steps", "wall_s"]].notna().all().all()
+    assert trials[trials["status"] != "completed"]["reason"].notna().all()
+    assert set(trials["status"]) <= {"completed", "failed", "infeasible"}
+    done = final[final["status"] == "completed"]
+    assert done[["hp", "params", "test_accuracy", "test_loss", "steps", "train_s"]].notna().all().all()
+    assert throughput.drop(columns=["device"]).notna().all().all()
+
+
+def keys(frame: pd.DataFrame, key: List[str]) -> List[tuple]:
+    return sorted(map(tuple, frame[key].astype(str).values))
+
+
+def counter(run_dir: Path) -> Callable[[str], int]:
+    """table name -> its current row count in ``run_dir`` (0 before the file exists)."""
+    return lambda table: len(rows(run_dir, table)) if (run_dir / f"{table}.csv").exists() else 0
+
+
+def assert_same_rows_and_numbers(got_dir: Path, want_dir: Path) -> None:
+    """Seeded by (run seed, trial id) and (run seed, seed index), every row of the trials,
+    final and baseline tables is reproduced, once, with the same numbers."""
+    for table, key, exact, close in (
+            ("trials", list(TRIALS.key),
+             ["trial_index", "status", "reason", "hp", "widths", "params", "steps", "best_step"],
+             ["val_accuracy", "val_loss"]),
+            ("final", list(FINAL.key), ["status", "hp", "widths", "params", "steps", "best_step"],
+             ["test_accuracy", "test_loss"]),
+            ("baseline", list(BASELINE.key), ["status", "hp", "widths", "params", "steps", "best_step"],
+             ["test_accuracy", "test_loss"])):
+        got = rows(got_dir, table).astype({k: str for k in key}).set_index(key).sort_index()
+        want = rows(want_dir, table).astype({k: str for k in key}).set_index(key).sort_index()
+        assert not got.index.duplicated().any(), table
+        assert list(got.index) == list(want.index), table
+        pd.testing.assert_frame_equal(got[exact], want[exact], check_dtype=False)
+        np.testing.assert_allclose(got[close].to_numpy(float), want[close].to_numpy(float), rtol=0, atol=1e-6,
+                                   err_msg=f"{table}: {got[close]} != {want[close]}")
+
+
+class Runs(NamedTuple):
+    resumed: Path  # the run killed at every moment of MOMENTS and resumed each time
+    reference: Path  # the uninterrupted run of the same command
+    states: Dict[str, Dict[str, int]]  # moment -> table -> rows right after that kill
+    printed: str  # what the uninterrupted run printed
 
 
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory):
-    """One uninterrupted run; returns (run_dir, printed output)."""
-    results = tmp_path_factory.mktemp("results")
-    proc = wsbench(*ARGS, results_dir=results)
-    out, _ = proc.communicate(timeout=600)
-    assert proc.returncode == 0, out
-    return results / "e2e", out
+def runs(tmp_path_factory) -> Runs:
+    reference_dir = tmp_path_factory.mktemp("reference")
+    killed_dir = tmp_path_factory.mktemp("killed")
+    reference = Bench(reference_dir)  # runs alongside the killed one to save wall time
+    run = killed_dir / RUN
+    count = counter(run)
+    moments = [
+        # inside conv's search: its first trial is written, the second is training
+        ("during a search", lambda: count("trials") >= 1),
+        # conv's first final model is saved and its row written; the second seed is training
+        ("during the final evaluation", lambda: count("final") >= 1),
+        # conv is completely recorded; sisws's search is starting
+        ("between families", lambda: count("final") >= SEEDS),
+        # conv's throughput row is written; sisws's model is being measured
+        ("during throughput", lambda: count("throughput") >= 1),
+    ]
+    states = {}
+    try:
+        for name, moment in moments:
+            kill_when(Bench(killed_dir), moment, name)
+            tables = check_tables(run)  # consistent after every kill, too
+            states[name] = {t: len(f) for t, f in tables.items()}
+        Bench(killed_dir).finish()
+        printed = reference.finish()
+    finally:
+        reference.kill()
+    return Runs(run, reference_dir / RUN, states, printed)
 
 
-def test_all_files_exist_and_follow_the_schema(finished_run):
-    run_dir, out = finished_run
-    for name in ("run.json", "trials.csv", "final.csv", "throughput.csv"):
+# -- the uninterrupted run -----------------------------------------------------------------------
+def test_all_files_exist_and_follow_the_schema(runs):
+    run_dir = runs.reference
+    for name in ("run.json", "trials.csv", "final.csv", "baseline.csv", "throughput.csv"):
         assert (run_dir / name).is_file(), name
     meta = json.loads((run_dir / "run.json").read_text())
     for key in ("command", "config", "tuner", "dataset", "versions", "hardware", "git_commit", "started", "ended",
@@ -56,22 +201,21 @@ def test_all_files_exist_and_follow_the_schema(finished_run):
     assert set(meta["versions"]) >= {"python", "tensorflow", "keras", "keras_tuner", "numpy"}
     assert set(meta["dataset"]["sizes"]) == {"train", "val", "test"}
     assert meta["config"]["families"] == FAMILIES and meta["config"]["seeds"] == SEEDS
-    assert list(pd.read_csv(run_dir / "trials.csv").columns) == list(TRIALS_TABLE.columns)
-    assert list(pd.read_csv(run_dir / "final.csv").columns) == list(FINAL_TABLE.columns)
+    for table, (columns, _) in TABLES.items():
+        assert list(pd.read_csv(run_dir / f"{table}.csv").columns) == columns, table
     for family in FAMILIES:
         assert (run_dir / "models" / f"{family}__{BUDGET}.keras").is_file()
     # The run ends by printing the accuracy table with every family.
-    table = out[out.index("Test accuracy"):]
+    table = runs.printed[runs.printed.index("Test accuracy"):]
     for family in FAMILIES:
         assert family in table
 
 
-def test_every_family_gets_the_same_effort_and_lands_on_the_budget(finished_run):
-    run_dir, _ = finished_run
-    trials = pd.read_csv(run_dir / "trials.csv", dtype={"trial_id": str})
+def test_every_family_gets_the_same_effort_and_lands_on_the_budget(runs):
+    trials = rows(runs.reference, "trials")
     counts = trials.groupby(["family", "budget"]).size()
     assert set(counts.index.get_level_values(0)) == set(FAMILIES)
-    assert (counts == TRIALS).all(), counts
+    assert (counts == TRIALS_PER_CELL).all(), counts
     assert not trials.duplicated(["family", "budget", "trial_id"]).any()
     done = trials[trials["status"] == "completed"]
     assert len(done) > 0
@@ -79,58 +223,64 @@ def test_every_family_gets_the_same_effort_and_lands_on_the_budget(finished_run)
     assert done["val_accuracy"].between(0, 1).all()
     for hp in trials["hp"]:
         assert {"learning_rate", "kernel_size", "dropout"} <= set(json.loads(hp))
-    final = pd.read_csv(run_dir / "final.csv")
+    final = rows(runs.reference, "final")
     completed = final[final["status"] == "completed"]
     assert (completed.groupby("family").size() == SEEDS).all()
     assert ((completed["params"] - BUDGET).abs() <= 0.05 * BUDGET).all()
     assert completed["test_accuracy"].between(0, 1).all()
 
 
-def _wait_for_rows(path: Path, n: int, proc, timeout: float = 300) -> None:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if path.exists() and len(pd.read_csv(path)) >= n:
-            return
-        if proc.poll() is not None:
-            pytest.fail(f"the run ended before {path.name} had {n} rows: {proc.stdout.read()}")
-        time.sleep(0.2)
-    pytest.fail(f"{path.name} never reached {n} rows")
+# -- killed and resumed ---------------------------------------------------------------------------
+def test_every_kill_landed_in_its_stage(runs):
+    states = runs.states
+    assert states["during a search"].get("final", 0) == 0
+    assert states["during the final evaluation"]["final"] < SEEDS
+    assert states["between families"]["final"] == SEEDS  # only conv's rows
+    assert states["between families"]["trials"] <= TRIALS_PER_CELL + 1  # conv's trials, at most sisws's first
+    assert states["during throughput"]["final"] == len(FAMILIES) * SEEDS
+    assert states["during throughput"]["throughput"] < len(FAMILIES)
 
 
-def _keyed(path: Path, key) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={"trial_id": str, "seed": str}).set_index(key).sort_index()
+def test_resumed_tables_hold_the_same_rows_as_an_uninterrupted_run(runs):
+    got, want = check_tables(runs.resumed), check_tables(runs.reference)
+    assert set(got) == set(want) == set(TABLES)
+    for table, (_, key) in TABLES.items():
+        assert len(got[table]) == len(want[table]), table
+        assert keys(got[table], key) == keys(want[table], key), table
+    check_complete_rows(got)
+    check_complete_rows(want)
+    assert len(want["trials"]) == len(FAMILIES) * TRIALS_PER_CELL
+    assert json.loads((runs.resumed / "run.json").read_text())["status"] == "complete"
+    for family in FAMILIES:
+        assert (runs.resumed / "models" / f"{family}__{BUDGET}.keras").is_file()
 
 
-def test_a_run_killed_with_two_jobs_resumes_to_the_rows_and_numbers_of_a_one_process_run(finished_run, tmp_path):
+def test_resumed_trials_and_final_models_match_the_uninterrupted_run(runs):
+    """Every number is reproduced, including those of the trials and final models that a kill
+    interrupted and that were rerun."""
+    assert_same_rows_and_numbers(runs.resumed, runs.reference)
+
+
+def test_a_run_killed_with_two_jobs_resumes_to_the_rows_and_numbers_of_a_one_process_run(runs, tmp_path):
     """--jobs 2 runs cells in two worker processes. SIGKILL the parent mid-search: its
     workers die with it (none is left writing rows), and rerunning the command completes the
     tables with exactly the rows, and the numbers, of the uninterrupted one-process run."""
-    reference, _ = finished_run
-    proc = wsbench(*ARGS, "--jobs", "2", results_dir=tmp_path)
-    _wait_for_rows(tmp_path / "e2e" / "trials.csv", 2, proc)
-    workers = [c for c in psutil.Process(proc.pid).children() if "spawn_main" in " ".join(c.cmdline())]
-    assert len(workers) == 2, [c.cmdline() for c in psutil.Process(proc.pid).children()]
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    first = Bench(tmp_path, "--jobs", "2")
+    try:
+        wait_until(first, lambda: counter(tmp_path / RUN)("trials") >= 2, "two trials written")
+        workers = [c for c in psutil.Process(first.proc.pid).children() if "spawn_main" in " ".join(c.cmdline())]
+        assert len(workers) == 2, [c.cmdline() for c in psutil.Process(first.proc.pid).children()]
+    finally:
+        first.kill()
     _, alive = psutil.wait_procs(workers, timeout=30)
     assert not alive, f"workers outlived the killed parent: {alive}"
-    rerun = wsbench(*ARGS, "--jobs", "2", results_dir=tmp_path)
-    out, _ = rerun.communicate(timeout=600)
-    assert rerun.returncode == 0, out
+    out = Bench(tmp_path, "--jobs", "2").finish()
     assert "2 cells at a time" in out
-    for table, key, exact, close in (
-            ("trials", ["family", "budget", "trial_id"], ["status", "hp", "params", "steps", "best_step"],
-             ["val_accuracy", "val_loss"]),
-            ("final", ["family", "budget", "seed"], ["status", "hp", "params", "steps", "best_step"],
-             ["test_accuracy", "test_loss"])):
-        got, want = _keyed(tmp_path / "e2e" / f"{table}.csv", key), _keyed(reference / f"{table}.csv", key)
-        assert not got.index.duplicated().any()
-        assert list(got.index) == list(want.index), table
-        pd.testing.assert_frame_equal(got[exact], want[exact], check_dtype=False)
-        np.testing.assert_allclose(got[close].to_numpy(float), want[close].to_numpy(float), rtol=0, atol=1e-6,
-                                   err_msg=table)
+    check_tables(tmp_path / RUN)
+    assert_same_rows_and_numbers(tmp_path / RUN, runs.reference)
 
 
+# -- the test split -------------------------------------------------------------------------------
 def test_the_test_split_is_only_touched_by_the_final_evaluation(tmp_path, monkeypatch):
     """Every Keras call that receives the test images is an evaluate() made after the
     cell's search has written all its trials."""

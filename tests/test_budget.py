@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import keras_tuner as kt
 import numpy as np
 import pytest
@@ -39,16 +41,24 @@ def family_choices(name):
     return variants
 
 
-def candidates(family_name, shape, budget, kernel_size, family_hp, bases=range(1, 121)):
-    """Every architecture the solver may pick, by brute force: (last-block deviation, params, widths)."""
+def candidates(family_name, shape, kernel_size, family_hp):
+    """Every architecture the solver may pick, by brute force: (last-block deviation, params, widths).
+    The list does not depend on the budget, so it is counted once per family, shape, kernel and
+    choices (the counts are the slow part of this module)."""
+    return _candidates(family_name, shape, kernel_size, tuple(sorted(family_hp.items())))
+
+
+@functools.lru_cache(maxsize=None)
+def _candidates(family_name, shape, kernel_size, family_hp_items, bases=range(1, 121)):
     out = []
     for base in bases:
         nominal = block_widths(base, 2)
         for last in last_block_range(base, 2):
             widths = (nominal[0], last)
-            params = backbone_param_count(family_name, shape, 10, widths, kernel_size=kernel_size, family_hp=family_hp)
+            params = backbone_param_count(family_name, shape, 10, widths, kernel_size=kernel_size,
+                                          family_hp=dict(family_hp_items))
             out.append((abs(last - nominal[1]) / nominal[1], params, widths))
-    return out
+    return tuple(out)
 
 
 @pytest.mark.parametrize("family_name", list_families())
@@ -59,7 +69,7 @@ def test_solver_lands_within_tolerance_with_the_most_regular_widths_or_reports_i
                 for kernel_size in (3, 5):
                     sol = solve_width(family_name, shape, 10, budget, tolerance=0.05, kernel_size=kernel_size,
                                       family_hp=family_hp)
-                    landing = [c for c in candidates(family_name, shape, budget, kernel_size, family_hp)
+                    landing = [c for c in candidates(family_name, shape, kernel_size, family_hp)
                                if abs(c[1] - budget) <= 0.05 * budget]
                     assert sol.feasible == bool(landing), (family_name, shape, budget, kernel_size, sol)
                     if sol.feasible:
@@ -96,14 +106,14 @@ def test_a_budget_below_the_smallest_model_is_infeasible_with_a_reason():
 def test_the_last_block_moves_where_the_doubling_rule_cannot_land():
     """locally_connected on digits at 10,000 with 5×5 kernels: no w, 2w lands within ±5 %
     (3-6 gives 12,800 parameters, 2-4 gives 7,500); 3-4 does."""
-    doubling = [c for c in candidates("locally_connected", (8, 8, 1), 10000, 5, {}) if c[0] == 0]
+    doubling = [c for c in candidates("locally_connected", (8, 8, 1), 5, {}) if c[0] == 0]
     assert not any(abs(params - 10000) <= 500 for _, params, _ in doubling)
     sol = solve_width("locally_connected", (8, 8, 1), 10, 10000, kernel_size=5)
     assert sol.feasible and sol.widths[1] != 2 * sol.widths[0] and sol.label == "-".join(map(str, sol.widths))
 
 
 def test_a_tolerance_tighter_than_the_closest_architecture_makes_the_choice_infeasible():
-    closest = min(abs(params - 5000) / 5000 for _, params, _ in candidates("locally_connected", (8, 8, 1), 5000, 3, {}))
+    closest = min(abs(params - 5000) / 5000 for _, params, _ in candidates("locally_connected", (8, 8, 1), 3, {}))
     assert closest > 0  # nothing lands exactly; a tolerance below the closest miss must fail
     assert solve_width("locally_connected", (8, 8, 1), 10, 5000, tolerance=1.1 * closest).feasible
     tight = solve_width("locally_connected", (8, 8, 1), 10, 5000, tolerance=0.9 * closest)

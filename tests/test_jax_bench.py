@@ -14,7 +14,7 @@ import pytest
 from bench.run.config import PROFILES
 from bench_process import finish, start, table
 
-pytestmark = pytest.mark.slow(seconds=90)
+pytestmark = pytest.mark.slow(seconds=60)
 FAMILIES = ("conv", "sisws")
 
 
@@ -22,7 +22,7 @@ FAMILIES = ("conv", "sisws")
 def jax_run(tmp_path_factory):
     results = tmp_path_factory.mktemp("jax")
     proc = start("bench", "--profile", "quick", "--backend", "jax", "--families", ",".join(FAMILIES),
-                 results_dir=results)
+                 "--steps", "10", "--eval-every", "5", results_dir=results)
     out = finish(proc)
     return proc.returncode, out, results / "quick-digits"
 
@@ -46,6 +46,7 @@ def test_jax_run_has_a_final_row_for_every_family_budget_and_seed(jax_run):
     assert len(final) == len(expected)
     assert final["test_accuracy"].between(0, 1).all()
     assert len(table(run, "trials")) == len(FAMILIES) * len(quick.budgets) * quick.max_trials
+    assert set(table(run, "baseline")["family"]) == set(FAMILIES)
 
 
 def test_jax_run_measured_throughput_of_every_family(jax_run):

@@ -1,8 +1,10 @@
 """Bounded memory: the resident set of a long search must not grow from trial to trial.
 
-One real `wsbench bench` search of 30 trials runs as a subprocess; its RSS is sampled with
-psutil the moment trials.csv reaches 5 rows and the moment it reaches 30 rows. A leak of a
+One real `wsbench bench` search of 15 trials runs as a subprocess; its RSS is sampled with
+psutil the moment trials.csv reaches 5 rows and the moment it reaches 15 rows. A leak of a
 model, a graph or a traced function per trial would show as steady growth between the two.
+Without a leak the resident set is flat after the fifth trial (measured: 903 MiB after trial 5,
+906 MiB after trial 30, ratio 1.003), so 5 % headroom is ample and 15 trials are enough.
 The figures are printed (``pytest -s``) and written to ``rss.json`` in the test's tmp dir.
 
 Before bench.compat.release_tf_graphs, RSS grew by ~12 MiB per trial (882 MiB after trial 5, 1297 MiB
@@ -28,11 +30,12 @@ import tensorflow as tf
 
 from bench.compat import CUSTOM_GRADIENT_PREFIX, gradient_registry, release_tf_graphs as release_graphs
 
-EARLY, LATE = 5, 30  # the old leak (~12 MiB a trial) would give ~134 %, well over the 125 % allowed
+EARLY, LATE = 5, 15  # the old leak (~12 MiB a trial) would give ~113 %, well over the 105 % allowed
+ALLOWED = 1.05
 ARGS = ["bench", "--profile", "quick", "--families", "conv", "--budgets", "3000", "--max-trials", str(LATE),
         "--steps", "10", "--eval-every", "5", "--seeds", "1", "--no-throughput", "--run-name", "memory"]
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", WSBENCH_DISABLE_PLUGINS="1")
-TIMEOUT_S = 1500  # generous: 30 trials on a busy 2-core machine
+TIMEOUT_S = 900  # generous: 15 trials on a busy 2-core machine
 
 
 def rows(path: Path) -> int:
@@ -60,8 +63,8 @@ def test_release_graphs_frees_the_train_graph_of_a_discarded_model():
     assert not [n for n in gradient_registry() if str(n).startswith(CUSTOM_GRADIENT_PREFIX)]
 
 
-@pytest.mark.slow(seconds=150)  # 30 real trials in one process: the suite's longest test
-def test_rss_after_trial_30_is_at_most_125_percent_of_rss_after_trial_5(tmp_path):
+@pytest.mark.slow(seconds=80)  # 15 real trials in one process
+def test_rss_after_trial_15_is_at_most_105_percent_of_rss_after_trial_5(tmp_path):
     trials = tmp_path / "memory" / "trials.csv"
     log = open(tmp_path / "out.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "bench.cli", *ARGS, "--results-dir", str(tmp_path)], env=ENV,
@@ -92,4 +95,4 @@ def test_rss_after_trial_30_is_at_most_125_percent_of_rss_after_trial_5(tmp_path
     print(f"\nRSS after trial {EARLY}: {early:.1f} MiB; after trial {LATE}: {late:.1f} MiB "
           f"(ratio {late / early:.3f}); per trial: " + ", ".join(f"{k}:{v:.0f}" for k, v in sorted(rss.items())))
     assert len(pd.read_csv(trials)) == LATE
-    assert late <= 1.25 * early, f"RSS grew from {early:.1f} MiB (trial {EARLY}) to {late:.1f} MiB (trial {LATE})"
+    assert late <= ALLOWED * early, f"RSS grew from {early:.1f} MiB (trial {EARLY}) to {late:.1f} MiB (trial {LATE})"

@@ -96,7 +96,7 @@ def run(tmp_path_factory):
     listings = {kind: wsbench(site, kind) for kind in ("datasets", "tuners", "figures")}
     out = wsbench(site, "bench", "--profile", "quick", "--dataset", "toy-bars", "--tuner", "toy-grid", "--families",
                   "conv", "--budgets", "3000", "--max-trials", "2", "--steps", "10", "--eval-every", "5", "--seeds", "1",
-                  "--results-dir", str(results), "--run-name", "toy")
+                  "--no-throughput", "--results-dir", str(results), "--run-name", "toy")
     report = wsbench(site, "report", "toy", "--results-dir", str(results))
     return listings, out, report, results / "toy"
 
