@@ -176,7 +176,7 @@ def test_accuracy_summary_pairs_each_family_with_conv_seed_by_seed():
     table = report_tables.accuracy_summary(final, ["conv", "sisws", "lrlc"]).set_index("family")
     # Paired differences −0.10, −0.08, −0.11: mean −0.0967, p of a one-sample t-test on them.
     diffs = [-0.10, -0.08, -0.11]
-    assert table.loc["sisws", "diff_vs_baseline"] == pytest.approx(sum(diffs) / 3)
+    assert table.loc["sisws", "diff_vs_reference"] == pytest.approx(sum(diffs) / 3)
     sd = math.sqrt(sum((d - sum(diffs) / 3) ** 2 for d in diffs) / 2)
     t = (sum(diffs) / 3) / (sd / math.sqrt(3))
     assert table.loc["sisws", "p_value"] == pytest.approx(1 - abs(t) / math.sqrt(2 + t * t))  # df = 2 closed form

@@ -9,7 +9,8 @@ from typing import List
 import pandas as pd
 
 from bench.report import checks
-from bench.report.formatting import BASELINE, fmt_budget, fmt_float, fmt_p, markdown_table
+from bench.report.formatting import fmt_budget, fmt_float, fmt_p, markdown_table
+from bench.stats import REFERENCE
 
 
 def baseline_markdown(comparison: pd.DataFrame) -> str:
@@ -57,13 +58,13 @@ def answer_markdown(data, comparison: pd.DataFrame) -> List[str]:
                      f"- **Protocol defect**: tuned below the plain recipe by more than {checks.DEFECT:.0%} points at "
                      f"{', '.join(defects)}.")
     for budget in sorted(done["budget"].unique()):
-        cell = done[(done["budget"] == budget) & (done["family"] != BASELINE)]
-        better = [f"{r.family} ({r.diff_vs_baseline:+.3f})" for r in cell.itertuples(index=False)
-                  if r.p_value < 0.05 and r.diff_vs_baseline > 0]
-        worse = [f"{r.family} ({r.diff_vs_baseline:+.3f})" for r in cell.itertuples(index=False)
-                 if r.p_value < 0.05 and r.diff_vs_baseline < 0]
+        cell = done[(done["budget"] == budget) & (done["family"] != REFERENCE)]
+        better = [f"{r.family} ({r.diff_vs_reference:+.3f})" for r in cell.itertuples(index=False)
+                  if r.p_value < 0.05 and r.diff_vs_reference > 0]
+        worse = [f"{r.family} ({r.diff_vs_reference:+.3f})" for r in cell.itertuples(index=False)
+                 if r.p_value < 0.05 and r.diff_vs_reference < 0]
         same = [r.family for r in cell.itertuples(index=False) if not (r.p_value < 0.05)]
-        lines.append(f"- **{fmt_budget(budget)} parameters**, against `{BASELINE}` (paired over seeds, p < 0.05): "
+        lines.append(f"- **{fmt_budget(budget)} parameters**, against `{REFERENCE}` (paired over seeds, p < 0.05): "
                      f"better: {', '.join(better) or 'none'}; worse: {', '.join(worse) or 'none'}; "
                      f"no significant difference: {', '.join(same) or 'none'}.")
     return lines

@@ -9,8 +9,9 @@ from typing import Dict, Iterable, List, Sequence
 import numpy as np
 import pandas as pd
 
-from bench.report.formatting import BASELINE, text_or_empty
+from bench.report.formatting import text_or_empty
 from bench.report.stats import paired, summarize
+from bench.stats import REFERENCE
 
 
 
@@ -26,9 +27,9 @@ def _by_seed(done: pd.DataFrame, column: str = "test_accuracy") -> Dict[str, flo
     return {str(seed): float(value) for seed, value in zip(done["seed"], done[column])}
 
 
-def accuracy_summary(final: pd.DataFrame, families: Sequence[str], baseline: str = BASELINE) -> pd.DataFrame:
+def accuracy_summary(final: pd.DataFrame, families: Sequence[str], reference: str = REFERENCE) -> pd.DataFrame:
     """One row per family × budget: status, n, mean, std, 95 % CI, params, seeds that had
-    not converged, and the paired difference from ``baseline`` at the same budget (mean over
+    not converged, and the paired difference from ``reference`` at the same budget (mean over
     common seeds, its 95 % CI and the paired t-test p-value).
 
     Cells without a completed seed keep their status (infeasible / failed) and reason,
@@ -49,10 +50,10 @@ def accuracy_summary(final: pd.DataFrame, families: Sequence[str], baseline: str
         rows.append(row)
     table = pd.DataFrame(rows, columns=["family", "budget", "status", "reason", "n", "mean", "std", "ci_low",
                                         "ci_high", "params", "not_converged", "accuracies", "by_seed"])
-    base = {b: seeds for f, b, seeds in zip(table["family"], table["budget"], table["by_seed"]) if f == baseline}
-    compared = [paired(seeds, base[budget]) if family != baseline and seeds and base.get(budget) else {}
+    base = {b: seeds for f, b, seeds in zip(table["family"], table["budget"], table["by_seed"]) if f == reference}
+    compared = [paired(seeds, base[budget]) if family != reference and seeds and base.get(budget) else {}
                 for family, budget, seeds in zip(table["family"], table["budget"], table["by_seed"])]
-    for key, column in (("diff", "diff_vs_baseline"), ("ci_low", "diff_ci_low"), ("ci_high", "diff_ci_high"),
+    for key, column in (("diff", "diff_vs_reference"), ("ci_low", "diff_ci_low"), ("ci_high", "diff_ci_high"),
                         ("p_value", "p_value")):
         table[column] = [c.get(key, math.nan) for c in compared]
     return ordered(table, families)

@@ -42,4 +42,13 @@ THROUGHPUT = Table("throughput", ("run_id", "family", "budget", "params", "macs_
                                   "latency_ms_b1", "latency_ms_b1_min", "latency_ms_b1_max",
                                   "peak_rss_mb", "repeats", "device"),
                    ("family", "budget"))
-TABLES = {table.name: table for table in (TRIALS, FINAL, BASELINE, THROUGHPUT)}
+#: Every validation of every model: the learning curves (stage 'trial', 'final' or 'baseline';
+#: ``trial`` the trial id the model's configuration comes from; ``seed`` '' for a trial).
+CURVES = Table("curves", ("run_id", "stage", "family", "budget", "trial", "seed", "step", "loss", "val_accuracy",
+                          "val_loss"), ("stage", "family", "budget", "trial", "seed", "step"))
+#: Which test images each final and baseline model got right: ``correct`` is the row of a
+#: models × images boolean matrix, ``images`` bits packed big-endian (numpy.packbits) as hex,
+#: in the order of the run's test split.
+CORRECT = Table("correct", ("run_id", "stage", "family", "budget", "seed", "images", "correct"),
+                ("stage", "family", "budget", "seed"))
+TABLES = {table.name: table for table in (TRIALS, FINAL, BASELINE, THROUGHPUT, CURVES, CORRECT)}

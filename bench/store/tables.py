@@ -18,7 +18,7 @@ import pandas as pd
 from bench.store.schema import Table
 
 #: How each key column is read: the raw CSV text, converted.
-KEY_CONVERTERS = {"budget": int, "trial_id": str, "seed": str}
+KEY_CONVERTERS = {"budget": int, "trial_id": str, "trial": str, "seed": str, "step": int}
 
 
 class ResultsError(ValueError):

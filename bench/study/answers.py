@@ -22,7 +22,7 @@ import pandas as pd
 from layers import get_family
 
 ALPHA = 0.05
-REFERENCE = "conv"
+from bench.stats import REFERENCE
 
 
 @dataclass
@@ -47,12 +47,12 @@ def evaluate(dataset: str, rule: str, summary: pd.DataFrame) -> Verdict:
             continue
         for r in cell[cell["family"] != REFERENCE].itertuples(index=False):
             if rule == "what-is-where" and _position_aware(r.family):
-                ok = r.diff_vs_baseline > 0 and r.p_value < ALPHA
-                checks.append(f"{r.family} @ {int(budget):,}: {r.diff_vs_baseline:+.3f} vs {REFERENCE}, "
+                ok = r.diff_vs_reference > 0 and r.p_value < ALPHA
+                checks.append(f"{r.family} @ {int(budget):,}: {r.diff_vs_reference:+.3f} vs {REFERENCE}, "
                               f"{_p(r.p_value)} — {'beats it significantly' if ok else 'NOT significantly better'}")
             elif rule == "what-only" and r.family == "locally_connected":
-                ok = not (r.diff_vs_baseline > 0 and r.p_value < ALPHA)
-                checks.append(f"{r.family} @ {int(budget):,}: {r.diff_vs_baseline:+.3f} vs {REFERENCE}, "
+                ok = not (r.diff_vs_reference > 0 and r.p_value < ALPHA)
+                checks.append(f"{r.family} @ {int(budget):,}: {r.diff_vs_reference:+.3f} vs {REFERENCE}, "
                               f"{_p(r.p_value)} — {REFERENCE} " + ("at least as good" if ok else
                                                                         "significantly WORSE"))
             else:

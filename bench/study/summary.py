@@ -17,7 +17,8 @@ from bench.report.style import family_styles, new_figure, save
 from bench.report.tables import accuracy_summary, family_order
 from bench.store import RunDir
 from bench.store.atomic import write_text_atomic
-from bench.study.answers import REFERENCE, Verdict, evaluate
+from bench.stats import REFERENCE
+from bench.study.answers import Verdict, evaluate
 
 
 def load(run_dirs: Sequence[Path]) -> List[Tuple[str, str, pd.DataFrame]]:
@@ -49,12 +50,12 @@ def delta_figure(runs: List[Tuple[str, str, pd.DataFrame]]):
             for j, budget in enumerate(budgets):
                 row = summary[(summary["family"] == family) & (summary["budget"] == budget)
                               & (summary["status"] == "completed")]
-                if row.empty or np.isnan(row["diff_vs_baseline"].iloc[0]):
+                if row.empty or np.isnan(row["diff_vs_reference"].iloc[0]):
                     continue
                 r = row.iloc[0]
-                low = r.diff_vs_baseline - (r.diff_ci_low if np.isfinite(r.diff_ci_low) else r.diff_vs_baseline)
-                high = (r.diff_ci_high if np.isfinite(r.diff_ci_high) else r.diff_vs_baseline) - r.diff_vs_baseline
-                ax.errorbar([i + (j - (len(budgets) - 1) / 2) * 0.22], [r.diff_vs_baseline], yerr=[[low], [high]],
+                low = r.diff_vs_reference - (r.diff_ci_low if np.isfinite(r.diff_ci_low) else r.diff_vs_reference)
+                high = (r.diff_ci_high if np.isfinite(r.diff_ci_high) else r.diff_vs_reference) - r.diff_vs_reference
+                ax.errorbar([i + (j - (len(budgets) - 1) / 2) * 0.22], [r.diff_vs_reference], yerr=[[low], [high]],
                             color=styles[family][0], marker=markers[j % len(markers)], ms=6, capsize=3, ls="none")
         ax.set_xticks(range(len(families)), families, rotation=30, ha="right", fontsize=8)
         ax.set_ylabel(f"test accuracy − {REFERENCE} (paired over seeds)")
@@ -83,7 +84,7 @@ def write_summary(out_dir: Path, run_dirs: Sequence[Path]) -> List[Verdict]:
             ci = "—" if np.isnan(r.diff_ci_low) else f"[{r.diff_ci_low:+.3f}, {r.diff_ci_high:+.3f}]"
             p = "n/a" if np.isnan(r.p_value) else ("< 0.001" if r.p_value < 0.001 else f"{r.p_value:.3f}")
             rows.append([dataset, r.family, fmt_budget(r.budget), f"{r.mean:.3f}",
-                         f"{r.diff_vs_baseline:+.3f}", ci, p])
+                         f"{r.diff_vs_reference:+.3f}", ci, p])
     lines = ["# wsbench study", "", "Built from the stored runs " + ", ".join(f"`{Path(d).name}`" for d in run_dirs)
              + " alone.", "", "## Known answers", ""]
     for v in verdicts:
