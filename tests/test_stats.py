@@ -1,10 +1,20 @@
-"""bench.report.stats against values worked out by hand with plain math (no scipy in the references)."""
+"""bench.stats against values worked out by hand with plain math, and against the well-kept
+libraries it stands in for where it is vectorised (scipy.stats.permutation_test, statsmodels'
+Holm)."""
 
 import math
 
 import pytest
 
-from bench.report.stats import bootstrap_best, paired, summarize
+import numpy as np
+from scipy import stats as sp
+from statsmodels.stats.multitest import multipletests
+
+from bench.stats.power import detectable, power_of, seeds_needed
+from bench.stats.seeds import summarize
+from bench.stats.signflip import sign_flip, smallest_p
+from bench.stats.twoway import from_matrix, from_per_seed, t_interval, t_p
+from bench.stats.verdicts import decide, holm, paired_tests
 
 
 # -- independent references ---------------------------------------------------------------
@@ -77,39 +87,140 @@ def test_summarize_rejects_bad_samples(bad):
         summarize(bad)
 
 
-# -- paired ------------------------------------------------------------------------------------
-def test_paired_difference_by_hand():
-    # Differences 0.02, 0.04, 0.03 over three common seeds: mean 0.03, sd 0.01, t = 0.03/(0.01/√3).
-    a = {"0": 0.92, "1": 0.94, "2": 0.93, "9": 0.5}  # seed 9 has no partner: left out
-    b = {"0": 0.90, "1": 0.90, "2": 0.90}
-    out = paired(a, b)
+# -- the exact sign-flip test ----------------------------------------------------------------
+@pytest.mark.parametrize("n", [2, 3, 5, 7])
+def test_sign_flip_gives_scipy_permutation_test_p_values(n):
+    rng = np.random.default_rng(n)
+    for _ in range(20):
+        d = rng.integers(-6, 7, size=n).astype(float)
+        center = float(rng.choice([0.0, -3.6, 3.6, -1.0]))
+        got = sign_flip(d, center)
+        for alternative in ("two-sided", "greater", "less"):
+            want = sp.permutation_test((d - center,), np.mean, permutation_type="samples", alternative=alternative,
+                                       vectorized=True).pvalue
+            assert got[alternative] == pytest.approx(want, abs=1e-12), (d, center, alternative)
+
+
+def test_one_seed_can_never_reject():
+    # scipy refuses a sample of one; the two patterns (+d, −d) give these by hand.
+    assert {k: float(v) for k, v in sign_flip(np.array([3.0])).items()} == {"greater": 0.5, "less": 1.0,
+                                                                             "two-sided": 1.0}
+
+
+def test_equal_paired_differences_cannot_go_below_the_floor_of_their_seeds():
+    """Issue 20's cases: two seeds each 5 images worse read p = 0.5; three seeds each 3 worse, 0.25."""
+    assert sign_flip(np.array([-5.0, -5.0]))["two-sided"] == 0.5
+    assert sign_flip(np.array([-3.0, -3.0, -3.0]))["two-sided"] == 0.25
+    assert (smallest_p(2), smallest_p(3), smallest_p(10), smallest_p(10, "greater")) == (0.5, 0.25, 2 ** -9, 2 ** -10)
+    ev = from_per_seed(np.array([-5, -5]) / 360)  # a zero spread: the t test alone would say p = 0
+    assert paired_tests(ev, 360, 0.01)["p"] >= 0.5
+
+
+def test_sign_flip_runs_many_comparisons_at_once():
+    d = np.array([[1.0, 2.0, 3.0], [-1.0, 2.0, -3.0]])
+    batched = sign_flip(d)["two-sided"]
+    assert batched.tolist() == [sign_flip(d[0])["two-sided"], sign_flip(d[1])["two-sided"]]
+
+
+# -- Holm's correction ---------------------------------------------------------------------------
+def test_holm_gives_statsmodels_adjusted_p_values():
+    rng = np.random.default_rng(0)
+    for _ in range(8):  # statsmodels runs a full garbage collection per call: few, varied calls
+        p = rng.random(int(rng.integers(1, 16))) ** 3
+        p[rng.random(p.size) < 0.2] = p[0]  # ties
+        assert holm(p) == pytest.approx(multipletests(p, method="holm")[1])
+
+
+def test_holm_leaves_out_comparisons_not_made_and_works_per_run():
+    runs = np.array([[0.01, np.nan, 0.04, 0.03], [0.5, 0.001, np.nan, np.nan]])
+    got = holm(runs)
+    assert np.isnan(got[0, 1]) and np.isnan(got[1, 2:]).all()
+    assert got[0, [0, 2, 3]] == pytest.approx(multipletests([0.01, 0.04, 0.03], method="holm")[1])
+    assert got[1, :2] == pytest.approx(multipletests([0.5, 0.001], method="holm")[1])
+
+
+def test_four_verdicts_from_the_two_questions():
+    out = decide([0.02, -0.02, 0.001, 0.005, np.nan], [0.001, 0.001, 0.001, 0.5, np.nan],
+                 [0.9, 0.9, 0.001, 0.9, np.nan], alpha=0.05)
+    # Equivalence wins over a difference smaller than the margin; a comparison not made stays open.
+    assert out["verdict"].tolist() == ["better", "worse", "equivalent", "inconclusive", "inconclusive"]
+
+
+# -- seeds and images ------------------------------------------------------------------------------
+def test_two_way_standard_error_by_hand():
+    x = np.array([[1, 1, 0, 1], [1, 0, 0, 1], [1, 1, 1, 1]], dtype=float)  # 3 seeds × 4 images
+    rows, cols = [0.75, 0.5, 1.0], [1.0, 2 / 3, 1 / 3, 1.0]
+    ev = from_matrix(x)
+    assert ev.mean == pytest.approx(0.75)
+    resid = x - np.array(rows)[:, None] - np.array(cols)[None, :] + 0.75
+    noise = (resid ** 2).sum() / (2 * 3)
+    image_var = max(0.0, sample_var(cols) - noise / 3)
+    seed_term, image_term = max(sample_var(rows), noise / 4) / 3, image_var / 4
+    assert (ev.noise, ev.image_var) == (pytest.approx(noise), pytest.approx(image_var))
+    assert ev.se == pytest.approx(math.sqrt(seed_term + image_term))
+    df = (seed_term + image_term) ** 2 / (seed_term ** 2 / 2 + image_term ** 2 / 3)  # Welch–Satterthwaite
+    assert ev.df == pytest.approx(df)
+    low, high = t_interval(ev, 0.95)
+    half = sp.t.ppf(0.975, df) * ev.se
+    assert (low, high) == (pytest.approx(0.75 - half), pytest.approx(0.75 + half))
+
+
+def test_the_interval_is_zero_wide_only_when_nothing_differs():
+    assert from_matrix(np.zeros((3, 50))).se == 0
+    one_image_each = np.zeros((2, 50))
+    one_image_each[0, 3] = one_image_each[1, 9] = -1  # equal per-seed counts, different images
+    ev = from_matrix(one_image_each)
+    assert ev.se > 0 and from_per_seed(ev.per_seed).se == 0
+
+
+def test_t_p_values_and_their_edge_cases():
+    ev = from_per_seed(np.array([0.02, 0.04, 0.03]))
     t = 0.03 / (0.01 / math.sqrt(3))
-    half = t_quantile_df2(0.975) * 0.01 / math.sqrt(3)
-    assert out["n"] == 3 and out["diff"] == pytest.approx(0.03)
-    assert out["ci_low"] == pytest.approx(0.03 - half) and out["ci_high"] == pytest.approx(0.03 + half)
-    assert out["p_value"] == pytest.approx(t_two_sided_p(t, 2), rel=1e-6)
+    assert t_p(ev) == pytest.approx(t_two_sided_p(t, 2), rel=1e-6)
+    assert t_p(from_per_seed(np.array([0.0, 0.0]))) == 1.0
+    assert t_p(from_per_seed(np.array([0.01, 0.01]))) == 0.0
+    assert t_p(from_per_seed(np.array([0.01]))) == 1.0
 
 
-def test_paired_cancels_what_the_seeds_share():
-    """Two families that move together seed by seed differ significantly even though their
-    spreads overlap (what an unpaired test would see)."""
-    conv = {"0": 0.80, "1": 0.90, "2": 0.85}
-    other = {s: v + 0.02 + d for (s, v), d in zip(conv.items(), (0.001, -0.001, 0.0))}
-    assert paired(other, conv)["p_value"] < 0.01
+def test_made_up_predictions_with_a_known_difference_are_covered_by_the_seeds_and_images_interval():
+    """A population of images, some hard for one family only: the true difference over the
+    population is known (here 1 point). Each simulated run draws a test split from it and 5
+    seeds; the 95 % interval over seeds and images covers the truth in ~95 % of runs (a
+    little more: it errs wide), the interval that holds the images fixed far less often."""
+    rng = np.random.default_rng(11)
+    runs, seeds, images = 2000, 5, 400
+    kind = rng.random((runs, 1, images))
+    family_err = np.where(kind < 0.03, 0.8, np.where(kind < 0.05, 0.1, 0.01))
+    reference_err = np.where(kind < 0.03, 0.1, np.where(kind < 0.05, 0.8, 0.01))
+    truth = -(0.03 * (0.8 - 0.1) + 0.02 * (0.1 - 0.8))  # reference − family error over the population
+    assert truth == pytest.approx(-0.007)
+    d = ((rng.random((runs, seeds, images)) >= family_err).astype(np.int8)
+         - (rng.random((runs, seeds, images)) >= reference_err).astype(np.int8))
+    covered = lambda ev: np.mean((t_interval(ev, 0.95)[0] <= truth) & (truth <= t_interval(ev, 0.95)[1]))  # noqa: E731
+    assert 0.94 <= covered(from_matrix(d)) <= 0.98
+    assert covered(from_per_seed(d.mean(axis=-1))) < 0.8
 
 
-def test_paired_undefined_cases_give_nan():
-    assert math.isnan(paired({"0": 0.9}, {"0": 0.8})["p_value"])  # one pair
-    assert math.isnan(paired({"0": 0.9, "1": 0.8}, {"0": 0.8, "1": 0.7})["p_value"])  # equal differences
-    assert paired({}, {"0": 0.8})["n"] == 0
+# -- the smallest detectable difference -----------------------------------------------------------
+def test_the_detectable_difference_has_the_power_it_claims():
+    ev = from_per_seed(np.array([0.004, -0.003, 0.001, 0.006, -0.002, 0.0]))
+    level = 0.05 / 15
+    for n in (10, 20):
+        d = detectable(ev, level, n)
+        assert power_of(d, float(ev.se_with(n)[0]), n - 1, level) == pytest.approx(0.8, abs=1e-6)
+        # By simulation: normal per-seed differences with that mean and the observed spread.
+        rng = np.random.default_rng(n)
+        draws = rng.normal(d, math.sqrt(float(ev.seed_var)), size=(20000, n))
+        t = draws.mean(axis=1) / (draws.std(axis=1, ddof=1) / math.sqrt(n))
+        assert np.mean(np.abs(t) > sp.t.ppf(1 - level / 2, n - 1)) == pytest.approx(0.8, abs=0.03)
+    assert detectable(ev, level, 20) < detectable(ev, level, 10)
 
 
-# -- bootstrap -----------------------------------------------------------------------------------
-def test_bootstrap_of_the_best_trial_by_hand():
-    # Two trials, 0.5 and 0.9: a resample of two misses 0.9 with probability 1/4, so the best is
-    # 0.9 three times in four: median 0.9, 5th percentile 0.5.
-    out = bootstrap_best([0.5, 0.9], draws=20000, seed=1)
-    assert out["median"] == 0.9 and out["low"] == 0.5 and out["high"] == 0.9
-    assert out["std"] == pytest.approx(0.4 * math.sqrt(0.25 * 0.75), rel=0.02)
-    assert bootstrap_best([0.7, 0.7, 0.7])["std"] == pytest.approx(0, abs=1e-12)
-    assert math.isnan(bootstrap_best([])["median"])
+def test_too_few_seeds_detect_nothing_and_too_few_images_cap_what_seeds_can_do():
+    ev = from_per_seed(np.array([0.004, -0.003, 0.001]))
+    assert detectable(ev, 0.05 / 15, 5) == math.inf  # 2**-4 > 0.0033: no test can get there
+    assert seeds_needed(ev, 0.01, 0.05 / 15) >= 10
+    x = np.zeros((3, 100))
+    x[:, :3] = -1  # the same 3 of 100 images every seed: an image effect no seed count removes
+    wide = from_matrix(x)
+    assert seeds_needed(wide, 0.001, 0.05 / 15) is None
