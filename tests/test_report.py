@@ -14,6 +14,7 @@ from bench.report import tables as report_tables
 from bench.report.build import ReportError, build_report
 from bench.store import ResultsError, newest_run, resolve_run
 from bench.report.style import family_styles
+from bench.stats.comparisons import compare_all
 from results_fixture import FIXTURE_RUN, copy_fixture_run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -76,7 +77,7 @@ def test_report_accuracy_table_matches_final_csv(built):
     infeasible = final[final["status"] == "infeasible"].iloc[0]
     line = next(l for l in text.splitlines() if l.startswith(f"| {infeasible['family']} | {infeasible['budget']:,} |"))
     assert "**infeasible**" in line
-    assert "(reference)" in text and "paired p" in text
+    assert "### Against conv: the verdicts" in text and "p exact (seeds)" in text
 
 
 def test_report_throughput_table_matches_throughput_csv(built):
@@ -166,22 +167,30 @@ def test_family_styles_are_fixed_by_sorted_names():
     assert len({marker for _, marker in a.values()}) == 3
 
 
-def test_accuracy_summary_pairs_each_family_with_conv_seed_by_seed():
+def test_each_family_is_compared_with_conv_seed_by_seed_on_whole_images():
+    images = 50
     final = pd.DataFrame({
         "family": ["conv"] * 3 + ["sisws"] * 3 + ["lrlc"],
         "budget": [100] * 7, "seed": ["0", "1", "2"] * 2 + [""], "status": ["completed"] * 6 + ["infeasible"],
-        "reason": [""] * 6 + ["too small"], "test_accuracy": [0.90, 0.94, 0.92, 0.80, 0.86, 0.81, math.nan],
+        "reason": [""] * 6 + ["too small"],
+        "test_accuracy": [45 / 50, 47 / 50, 46 / 50, 40 / 50, 43 / 50, 41 / 50, math.nan],
         "params": [99] * 3 + [101] * 3 + [math.nan], "converged": [True] * 5 + [False, True],
     })
-    table = report_tables.accuracy_summary(final, ["conv", "sisws", "lrlc"]).set_index("family")
-    # Paired differences −0.10, −0.08, −0.11: mean −0.0967, p of a one-sample t-test on them.
-    diffs = [-0.10, -0.08, -0.11]
+    families = ["conv", "sisws", "lrlc"]
+    summary = report_tables.accuracy_summary(final, families, images)
+    compared = compare_all(report_tables.cells_of(summary), families, margin=0.01).set_index("family")
+    table = report_tables.with_comparisons(summary, compared.reset_index()).set_index("family")
+    # Paired differences of −5, −4, −5 images (read back as counts, not rounded fractions).
+    assert table.loc["sisws", "outcomes"].correct.tolist() == [40, 43, 41]
+    diffs = [-5 / 50, -4 / 50, -5 / 50]
     assert table.loc["sisws", "diff_vs_reference"] == pytest.approx(sum(diffs) / 3)
     sd = math.sqrt(sum((d - sum(diffs) / 3) ** 2 for d in diffs) / 2)
     t = (sum(diffs) / 3) / (sd / math.sqrt(3))
-    assert table.loc["sisws", "p_value"] == pytest.approx(1 - abs(t) / math.sqrt(2 + t * t))  # df = 2 closed form
+    assert compared.loc["sisws", "p_t"] == pytest.approx(1 - abs(t) / math.sqrt(2 + t * t))  # df = 2 closed form
+    assert compared.loc["sisws", "p_signflip"] == 0.25  # all three seeds the same way: 2/8
+    assert compared.loc["sisws", "p"] == 0.25 and compared.loc["sisws", "verdict"] == "inconclusive"
     assert table.loc["sisws", "not_converged"] == 1
-    assert math.isnan(table.loc["conv", "p_value"])
+    assert math.isnan(table.loc["conv", "p_value"]) and "lrlc" not in compared.index
     assert table.loc["lrlc", "status"] == "infeasible" and table.loc["lrlc", "n"] == 0
     assert table.loc["lrlc", "reason"] == "too small"
 

@@ -7,7 +7,6 @@ from typing import Sequence
 
 import pandas as pd
 
-from bench.stats import REFERENCE
 
 def text_or_empty(value) -> str:
     """``value`` as text; None and NaN as ''."""
@@ -81,24 +80,20 @@ def accuracy_pivot_markdown(summary: pd.DataFrame, defects=()) -> str:
     return markdown_table(rows, ["family"] + [f"{fmt_budget(b)} params" for b in budgets], "l" + "r" * len(budgets))
 
 
-def accuracy_detail_markdown(summary: pd.DataFrame, reference: str = REFERENCE) -> str:
-    """One line per family × budget: params, n, mean ± std, 95 % CI, and the paired difference
-    from ``reference`` with its 95 % CI and p-value."""
+def accuracy_detail_markdown(summary: pd.DataFrame) -> str:
+    """One line per family × budget: actual params, seeds, mean ± std and the 95 % interval."""
     rows = []
     for r in summary.itertuples(index=False):
         if r.status != "completed":
-            rows.append([r.family, fmt_budget(r.budget), "—", "0", f"**{r.status}**: {r.reason}", "—", "—", "—", "—"])
+            rows.append([r.family, fmt_budget(r.budget), "—", "0", f"**{r.status}**: {r.reason}", "—", "—"])
             continue
         ci = "—" if math.isnan(r.ci_low) else f"[{r.ci_low:.3f}, {r.ci_high:.3f}]"
         spread = f"{r.mean:.3f} ± {r.std:.3f}" if r.n >= 2 else f"{r.mean:.3f}"
-        if r.family == reference:
-            diff, diff_ci, p = "(reference)", "—", "—"
-        else:
-            diff, p = fmt_float(r.diff_vs_reference, signed=True), fmt_p(r.p_value)
-            diff_ci = "—" if math.isnan(r.diff_ci_low) else f"[{r.diff_ci_low:+.3f}, {r.diff_ci_high:+.3f}]"
-        rows.append([r.family, fmt_budget(r.budget), fmt_int(r.params), str(r.n), spread, ci, diff, diff_ci, p])
-    return markdown_table(rows, ["family", "budget", "actual params", "n", "test accuracy (mean ± std)", "95 % CI",
-                                 f"Δ vs {reference} (paired)", "95 % CI of Δ", "paired p"], "lrrrrrrrr")
+        correct = r.outcomes.correct
+        rows.append([r.family, fmt_budget(r.budget), fmt_int(r.params), str(r.n), spread, ci,
+                     f"{int(correct.min())}–{int(correct.max())} of {r.outcomes.images:,}"])
+    return markdown_table(rows, ["family", "budget", "actual params", "seeds", "test accuracy (mean ± std)", "95 % CI",
+                                 "correct test images per seed"], "lrrrrrr")
 
 
 def throughput_markdown(throughput: pd.DataFrame, families: Sequence[str]) -> str:

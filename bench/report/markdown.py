@@ -9,6 +9,7 @@ from bench.report import checks, sections
 from bench.report import formatting as fmt
 from bench.report.data import ReportData
 from bench.report.figures import Drawn
+from bench.stats import REFERENCE
 
 def _get(mapping, *keys, default="unknown"):
     for key in keys:
@@ -84,35 +85,45 @@ def render_markdown(data: ReportData, figures: Sequence[Tuple[str, List[Drawn]]]
     lines += ["## The answer", ""] + sections.answer_markdown(data, comparison) + [""]
     lines += ["## Run", "", metadata_markdown(meta), ""]
 
+    resampled = "seeds and test images" if summary["images_resampled"].all() else "seeds only (the run predates " \
+                                                                                "per-image results)"
     lines += ["## Test accuracy", "",
               "Mean ± standard deviation of test accuracy over seeds, per family and parameter budget, after tuning. "
               f"{fmt.NOT_CONVERGED}: a seed's validation accuracy was still improving in the last fifth of its steps; "
-              f"{fmt.BELOW_BASELINE}: more than {checks.DEFECT:.0%} points below the family's plain recipe; "
+              f"{fmt.BELOW_BASELINE}: more than {checks.DEFECT * 100:.0f} points below the family's plain recipe; "
               "**infeasible**: no configuration of the family lands within the budget's tolerance.", "",
               fmt.accuracy_pivot_markdown(summary, defects), ""]
     if not data.baseline_summary.empty:
         lines += ["### The plain recipe, untuned", "",
                   "Every hyperparameter at its default (the first trial of every search), trained by the same "
                   "protocol with the first seeds.", "", fmt.accuracy_pivot_markdown(data.baseline_summary), ""]
-    lines += ["### Details and difference from conv", "",
-              "Actual parameter count of the tuned model; 95 % confidence interval from Student's t over seeds; "
-              "Δ is the family's test accuracy minus conv's at the same budget, paired seed by seed (seed i trains "
-              "on the same batches in every family), with its 95 % t-interval and the paired t-test p-value.", "",
-              fmt.accuracy_detail_markdown(summary), ""]
+    lines += ["### Details", "",
+              f"Actual parameter count of the tuned model, seeds, and the 95 % interval of the mean over {resampled}.",
+              "", fmt.accuracy_detail_markdown(summary), ""]
+    lines += [f"### Against {REFERENCE}: the verdicts", "",
+              f"Δ is the family's test accuracy minus {REFERENCE}'s at the same budget, paired seed by seed (seed i "
+              f"trains on the same batches in every family) on whole test images, in percentage points, with its 95 % "
+              f"interval over {resampled}. *p exact*: the sign-flip permutation test over seeds (cannot go below "
+              f"2^(1 − seeds)); *p t*: the t test over seeds and test images; *p Holm*: the larger of the two, "
+              f"corrected over the run's comparisons. *Detectable*: the difference this run finds with 80 % power at "
+              f"the first Holm step; the next column, the seeds that would bring it to the margin.", "",
+              sections.comparisons_markdown(data), ""]
 
     lines += ["## Can the answer be trusted?", ""]
     if not comparison.empty:
         lines += ["### Tuned against the plain recipe", "",
-                  f"A tuned cell more than {checks.DEFECT:.0%} points below its family's untuned recipe would be a "
-                  f"defect of the protocol. Defects: {', '.join(defects) or 'none'}.", "",
+                  f"A tuned cell whose mean over the seeds both stages trained falls more than "
+                  f"{checks.DEFECT * 100:.0f} points below its family's untuned recipe would be a defect of the "
+                  f"protocol. Defects: {', '.join(defects) or 'none'}.", "",
                   sections.baseline_markdown(comparison), ""]
-    lines += ["### Tuning effort, noise and search-space edges", "",
+    val_images = int(((meta.get("dataset") or {}).get("sizes") or {}).get("val") or 0)
+    lines += ["### Tuning effort, and whether tuning could rank", "",
               "Every search ran the same number of trials to the end (a draw that cannot meet the budget is redrawn, "
-              "not counted). The bootstrap column is the study-to-study spread: the best validation accuracy of the "
-              "cell's search, resampled over its trials (as in the Deep Learning Tuning Playbook), next to the "
-              "seed-to-seed spread of test accuracy. A best trial in the outer tenth of a shared range is named.", "",
-              sections.noise_markdown(checks.tuning_noise(data.trials, summary, data.families),
-                                      checks.edge_flags(meta, data.trials, data.final, data.families)), ""]
+              "not counted). The best trial's lead over the plain recipe (trial 0) on the validation split, in "
+              "images, against what that split resolves (one standard error, at least one image): within it, the "
+              "search picked its configuration on noise. A best trial in the outer tenth of a shared range is named.",
+              "", sections.lead_markdown(checks.tuning_lead(data.trials, summary, data.families, max(val_images, 1)),
+                                         checks.edge_flags(meta, data.trials, data.final, data.families)), ""]
 
     first = throughput.iloc[0] if len(throughput) else None
     setting = (f"batch {int(first['batch'])}, median of {int(first['repeats'])} timed repeats after warm-up "

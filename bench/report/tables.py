@@ -1,17 +1,18 @@
-"""The report's tables, computed from stored results: accuracy with uncertainty, the
-comparison with conv, tuning effort, tuning curves and the Pareto frontier."""
+"""The report's tables, computed from stored results: accuracy with uncertainty and the
+comparison with the reference, tuning effort, tuning curves and the Pareto frontier."""
 
 from __future__ import annotations
 
 import math
-from typing import Dict, Iterable, List, Sequence
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
 
 from bench.report.formatting import text_or_empty
-from bench.report.stats import paired, summarize
-from bench.stats import REFERENCE
+from bench.stats.outcomes import Outcomes, accuracy_evidence, cell_outcomes
+from bench.stats.seeds import CONFIDENCE
+from bench.stats.twoway import t_interval
 
 
 
@@ -23,40 +24,56 @@ def family_order(run: dict, *tables: pd.DataFrame) -> List[str]:
     return configured + extra
 
 
-def _by_seed(done: pd.DataFrame, column: str = "test_accuracy") -> Dict[str, float]:
-    return {str(seed): float(value) for seed, value in zip(done["seed"], done[column])}
+def accuracy_summary(table: pd.DataFrame, families: Sequence[str], images: int,
+                     bits: Optional[Dict[Tuple[str, int], Dict[int, np.ndarray]]] = None) -> pd.DataFrame:
+    """One row per family × budget of final.csv or baseline.csv: status, n, mean test accuracy,
+    its std over seeds and 95 % interval (over seeds and test images when the run kept
+    per-image results), the actual parameter count, seeds that had not converged and the
+    :class:`~bench.stats.outcomes.Outcomes` of its seeds (whole correct images per seed).
 
-
-def accuracy_summary(final: pd.DataFrame, families: Sequence[str], reference: str = REFERENCE) -> pd.DataFrame:
-    """One row per family × budget: status, n, mean, std, 95 % CI, params, seeds that had
-    not converged, and the paired difference from ``reference`` at the same budget (mean over
-    common seeds, its 95 % CI and the paired t-test p-value).
-
-    Cells without a completed seed keep their status (infeasible / failed) and reason,
-    with NaN statistics. Rows are ordered by ``families`` then budget.
+    Cells without a completed seed keep their status (infeasible / failed) and reason, with
+    NaN statistics. Rows are ordered by ``families`` then budget.
     """
+    bits = bits or {}
     rows = []
-    for (family, budget), group in final.groupby(["family", "budget"], sort=False):
+    for (family, budget), group in table.groupby(["family", "budget"], sort=False):
         done = group[group["status"] == "completed"]
-        row = {"family": str(family), "budget": budget, "status": "completed" if len(done) else
+        row = {"family": str(family), "budget": int(budget), "status": "completed" if len(done) else
                str(group["status"].iloc[0]), "reason": "" if len(done) else text_or_empty(group["reason"].iloc[0]),
                "n": len(done), "mean": math.nan, "std": math.nan, "ci_low": math.nan, "ci_high": math.nan,
-               "params": math.nan, "not_converged": int((~done["converged"].astype(bool)).sum()) if "converged" in done else 0,
-               "accuracies": done["test_accuracy"].astype(float).tolist(), "by_seed": _by_seed(done)}
+               "params": math.nan, "not_converged": int((~done["converged"].astype(bool)).sum()) if len(done) else 0,
+               "outcomes": None, "images_resampled": False}
         if len(done):
-            stats = summarize(row["accuracies"])
-            row.update({k: stats[k] for k in ("mean", "std", "ci_low", "ci_high")})
-            row["params"] = float(done["params"].astype(float).median())
+            cell = cell_outcomes(done, images, bits.get((str(family), int(budget))))
+            ev = accuracy_evidence(cell)
+            low, high = t_interval(ev, CONFIDENCE)
+            row.update(mean=float(ev.mean), std=float(np.std(cell.correct / images, ddof=1)) if cell.n > 1 else math.nan,
+                       ci_low=float(low), ci_high=float(high), params=float(done["params"].astype(float).median()),
+                       outcomes=cell, images_resampled=ev.images_resampled)
         rows.append(row)
-    table = pd.DataFrame(rows, columns=["family", "budget", "status", "reason", "n", "mean", "std", "ci_low",
-                                        "ci_high", "params", "not_converged", "accuracies", "by_seed"])
-    base = {b: seeds for f, b, seeds in zip(table["family"], table["budget"], table["by_seed"]) if f == reference}
-    compared = [paired(seeds, base[budget]) if family != reference and seeds and base.get(budget) else {}
-                for family, budget, seeds in zip(table["family"], table["budget"], table["by_seed"])]
-    for key, column in (("diff", "diff_vs_reference"), ("ci_low", "diff_ci_low"), ("ci_high", "diff_ci_high"),
-                        ("p_value", "p_value")):
-        table[column] = [c.get(key, math.nan) for c in compared]
-    return ordered(table, families)
+    return ordered(pd.DataFrame(rows, columns=SUMMARY_COLUMNS), families)
+
+
+def with_comparisons(summary: pd.DataFrame, comparisons: pd.DataFrame) -> pd.DataFrame:
+    """``summary`` with each cell's comparison with the reference (difference, interval,
+    p-values, verdict; NaN for the reference itself and cells not compared)."""
+    compared = {(r["family"], int(r["budget"])): r for r in comparisons.to_dict("records")}
+    out = summary.copy()
+    for column, key in COMPARISON_COLUMNS.items():
+        out[column] = [compared.get((f, int(b)), {}).get(key, math.nan) for f, b in zip(out["family"], out["budget"])]
+    return out
+
+
+SUMMARY_COLUMNS = ["family", "budget", "status", "reason", "n", "mean", "std", "ci_low", "ci_high", "params",
+                   "not_converged", "outcomes", "images_resampled"]
+#: Summary column → comparisons column (NaN for the reference and cells not compared).
+COMPARISON_COLUMNS = {"diff_vs_reference": "diff", "diff_ci_low": "ci_low", "diff_ci_high": "ci_high",
+                      "p_value": "p", "p_holm": "p_holm", "verdict": "verdict"}
+
+
+def cells_of(summary: pd.DataFrame) -> Dict[Tuple[str, int], Outcomes]:
+    """(family, budget) → outcomes, for the cells of a summary with a completed seed."""
+    return {(r.family, int(r.budget)): r.outcomes for r in summary.itertuples(index=False) if r.outcomes is not None}
 
 
 def ordered(table: pd.DataFrame, families: Sequence[str]) -> pd.DataFrame:

@@ -10,7 +10,8 @@ from bench.run.config import PADDINGS, PROFILES, BenchConfig, positive_int, prof
 from bench.run.distributed import Role
 
 #: Flags that replace the profile's setting of the same name when given.
-OVERRIDES = ("dataset", "tuner", "max_trials", "steps", "eval_every", "seeds", "baseline_seeds", "tolerance", "padding",
+OVERRIDES = ("dataset", "tuner", "max_trials", "steps", "eval_every", "seeds", "baseline_seeds", "tolerance", "margin",
+             "padding",
              "batch_size", "seed", "run_name", "results_dir", "backend", "threads", "jobs")
 
 
@@ -45,6 +46,8 @@ def add_run_arguments(p) -> None:
     p.add_argument("--baseline-seeds", type=int, help=f"seeds of the untuned plain recipe, 0 for none (default: "
                                                       f"{default.baseline_seeds})")
     p.add_argument("--tolerance", type=float, help=f"budget tolerance as a fraction (default {default.tolerance})")
+    p.add_argument("--margin", type=float, help=f"equivalence margin in percentage points: a family within ±margin of "
+                                                f"conv is 'equivalent' (default {default.margin:g})")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--seed", type=int, help="seed of the split, the tuner and the trials (default 0)")
     p.add_argument("--padding", choices=PADDINGS, help=f"padding of every block: 'same' (zeros) or 'circular' "

@@ -43,6 +43,7 @@ class BenchConfig:
     seeds: int = 3
     baseline_seeds: int = 2
     tolerance: float = 0.05
+    margin: float = 1.0  # percentage points: a difference within ±margin of conv is "equivalent"
     seed: int = 0
     val_fraction: float = 0.15
     depth: int = 2
@@ -104,6 +105,7 @@ class BenchConfig:
         if not 0 <= self.warmup < 1:
             raise ValueError(f"warmup={self.warmup!r} is not accepted: give the warm-up as a fraction in [0, 1).")
         check_tolerance(self.tolerance)
+        check_margin(self.margin)
         if self.padding not in PADDINGS:
             raise ValueError(f"padding={self.padding!r} is not accepted: use one of {list(PADDINGS)}.")
         if not 0 < self.val_fraction < 1:
@@ -155,6 +157,24 @@ def check_budget(budget) -> int:
         raise ValueError(f"budget {budget!r} is not accepted: give positive integers (trainable-parameter counts), "
                          f"e.g. 5000,20000.")
     return int(value)
+
+
+#: The largest equivalence margin accepted, in percentage points: a margin is a difference too
+#: small to matter; one of 20 points would call almost anything equivalent.
+MAX_MARGIN = 20.0
+
+
+def check_margin(margin) -> float:
+    """The equivalence margin (percentage points) if it is in (0, MAX_MARGIN], else ValueError naming it."""
+    try:
+        value = float(margin)
+    except (TypeError, ValueError):
+        raise ValueError(f"margin {margin!r} is not a number: give percentage points in (0, {MAX_MARGIN:g}], "
+                         f"e.g. 1.") from None
+    if not 0 < value <= MAX_MARGIN:
+        raise ValueError(f"margin {margin!r} is not accepted: give the equivalence margin in percentage points, "
+                         f"a number in (0, {MAX_MARGIN:g}], e.g. 1.")
+    return value
 
 
 def check_tolerance(tolerance) -> float:

@@ -58,9 +58,10 @@ def detectable(ev: Evidence, level: float, n: Optional[int] = None, power: float
 def seeds_needed(ev: Evidence, target: float, level: float, power: float = POWER) -> Optional[int]:
     """The fewest seeds whose detectable difference is at most ``target``; None when no count
     up to :data:`MAX_SEEDS_SEARCHED` is enough (the test images alone may be too few)."""
-    if not np.isfinite(np.asarray(ev.seed_var)).all():
+    if not np.isfinite(np.asarray(ev.seed_var)).all() or detectable(ev, level, MAX_SEEDS_SEARCHED, power) > target:
         return None
-    for n in range(2, MAX_SEEDS_SEARCHED + 1):
-        if detectable(ev, level, n, power) <= target:
-            return n
-    return None
+    low, high = 1, MAX_SEEDS_SEARCHED  # detectable(high) <= target < detectable(low): it falls with n
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if detectable(ev, level, mid, power) <= target else (mid, high)
+    return high

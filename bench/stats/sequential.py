@@ -78,3 +78,29 @@ def advance(ev: Evidence, n: int, cap: int, margin: float, level: float):
     chance = chance_decided(ev, margin, cap, level)
     nxt = np.where((n >= cap) | (chance < FUTILITY), n, min(cap, 2 * n))
     return nxt, chance
+
+
+def replay(evidence_at, cap: int, margin: float, level: float, start: int = START) -> dict:
+    """Replays the looks of one comparison from the first, on its first n seeds at each.
+
+    Args:
+        evidence_at: n → the comparison's paired evidence over its first n seeds, or None
+            while fewer than n are trained on either side.
+        cap, margin, level: as for :func:`advance`.
+
+    Returns:
+        ``{"status", "seeds", "chance"}``: status ``'pending'`` (both sides need ``seeds``
+        seeds before the next look: train them), ``'futile'`` (stopped at ``seeds``: a
+        verdict by the cap had ``chance`` below :data:`FUTILITY`) or ``'cap'`` (reached it).
+    """
+    n = looks(cap, start)[0]
+    while True:
+        ev = evidence_at(n)
+        if ev is None:
+            return {"status": "pending", "seeds": n, "chance": float("nan")}
+        if n >= cap:
+            return {"status": "cap", "seeds": n, "chance": float("nan")}
+        nxt, chance = advance(ev, n, cap, margin, level)
+        if int(nxt) == n:
+            return {"status": "futile", "seeds": n, "chance": float(chance)}
+        n = int(nxt)

@@ -15,11 +15,16 @@ MODELS_DIR = "models"
 
 @dataclass(frozen=True)
 class Table:
-    """One CSV table of a run: ``<name>.csv`` with ``columns``, unique on ``key``."""
+    """One CSV table of a run: ``<name>.csv`` with ``columns``, unique on ``key``.
+
+    ``added`` names the columns a later version of wsbench added: a table written before
+    lacks them and reads back with them empty (NaN), so older runs still report and resume.
+    """
 
     name: str
     columns: Tuple[str, ...]
     key: Tuple[str, ...]
+    added: Tuple[str, ...] = ()
 
     @property
     def file_name(self) -> str:
@@ -32,10 +37,12 @@ _TRAINED = ("val_accuracy", "val_loss", "best_step", "steps", "converged", "gain
 TRIALS = Table("trials", ("run_id", "dataset", "family", "budget", "trial_index", "trial_id", "status", "reason",
                           "recipe", "redraws", "hp", "widths", "params") + _TRAINED + ("wall_s",),
                ("family", "budget", "trial_id"))
+#: ``test_correct``: the whole number of test images the model got right (the statistics work on
+#: it; ``test_accuracy`` is that count over the test split's size).
 FINAL = Table("final", ("run_id", "dataset", "family", "budget", "seed", "status", "reason", "trial", "hp", "widths",
-                        "params", "test_accuracy", "test_loss") + _TRAINED + ("train_s",),
-              ("family", "budget", "seed"))
-BASELINE = Table("baseline", FINAL.columns, FINAL.key)
+                        "params", "test_accuracy", "test_correct", "test_loss") + _TRAINED + ("train_s",),
+              ("family", "budget", "seed"), added=("test_correct",))
+BASELINE = Table("baseline", FINAL.columns, FINAL.key, FINAL.added)
 THROUGHPUT = Table("throughput", ("run_id", "family", "budget", "params", "macs_per_image", "batch",
                                   "train_img_s", "train_img_s_min", "train_img_s_max",
                                   "infer_img_s", "infer_img_s_min", "infer_img_s_max",

@@ -47,9 +47,12 @@ def read_table(path: Path, table: Table) -> pd.DataFrame:
         raise
     except Exception as exc:  # noqa: BLE001 - any parse failure means a corrupted file
         raise corrupted(path, f"{type(exc).__name__}: {exc}") from None
-    missing = [c for c in table.columns if c not in frame.columns]
+    missing = [c for c in table.columns if c not in frame.columns and c not in table.added]
     if missing:
         raise corrupted(path, f"columns {missing} are missing")
+    for column in table.added:  # a table written before the column existed
+        if column not in frame.columns:
+            frame[column] = float("nan")
     return frame
 
 

@@ -12,26 +12,24 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from bench.report.formatting import fmt_budget, markdown_table
+from bench.report.formatting import fmt_budget, fmt_p, markdown_table
 from bench.report.style import family_styles, new_figure, save
-from bench.report.tables import accuracy_summary, family_order
-from bench.store import RunDir
 from bench.store.atomic import write_text_atomic
 from bench.stats import REFERENCE
 from bench.study.answers import Verdict, evaluate
 
 
-def load(run_dirs: Sequence[Path]) -> List[Tuple[str, str, pd.DataFrame]]:
-    """(dataset, known-answer rule, accuracy summary) of each stored run."""
+def load(run_dirs: Sequence[Path]) -> List[Tuple[str, str, pd.DataFrame, pd.DataFrame]]:
+    """(dataset, known-answer rule, accuracy summary, comparisons with the reference) of each
+    stored run, as its report reads them (:func:`bench.report.data.load`)."""
     from bench.data import resolve_source
+    from bench.report.data import load as load_run
 
     out = []
     for path in run_dirs:
-        run = RunDir(path)
-        meta, final = run.read_run(), run.require("final", hint="the run has no final evaluation yet")
-        dataset = meta["config"]["dataset"]
-        out.append((dataset, resolve_source(dataset).known_answer or "",
-                    accuracy_summary(final, family_order(meta, final))))
+        data = load_run(Path(path))
+        dataset = data.meta["config"]["dataset"]
+        out.append((dataset, resolve_source(dataset).known_answer or "", data.summary, data.comparisons))
     return out
 
 
@@ -39,11 +37,11 @@ def delta_figure(runs: List[Tuple[str, str, pd.DataFrame]]):
     """One panel per dataset: each family's paired Δ test accuracy against conv (mean and
     95 % CI over seeds), one marker per budget."""
     fig = new_figure(5.2 * len(runs), 4.2)
-    families = sorted({f for _, _, s in runs for f in s["family"]} - {REFERENCE})
+    families = sorted({f for _, _, s, _ in runs for f in s["family"]} - {REFERENCE})
     styles = family_styles(families)
-    budgets = sorted({int(b) for _, _, s in runs for b in s["budget"]})
+    budgets = sorted({int(b) for _, _, s, _ in runs for b in s["budget"]})
     markers = ("o", "s", "^", "D", "v")
-    for k, (dataset, rule, summary) in enumerate(runs):
+    for k, (dataset, rule, summary, _) in enumerate(runs):
         ax = fig.add_subplot(1, len(runs), k + 1)
         ax.axhline(0, color="0.4", lw=1)
         for i, family in enumerate(families):
@@ -64,7 +62,7 @@ def delta_figure(runs: List[Tuple[str, str, pd.DataFrame]]):
     handles = [Line2D([], [], color="0.3", marker=markers[j % len(markers)], ls="none",
                       label=f"budget {fmt_budget(b)}") for j, b in enumerate(budgets)]
     fig.axes[-1].legend(handles=handles, fontsize=8, loc="best")
-    fig.suptitle(f"Δ test accuracy against {REFERENCE}, mean and 95 % CI (t) over seeds", fontsize=10)
+    fig.suptitle(f"Δ test accuracy against {REFERENCE}, mean and 95 % CI over seeds and test images", fontsize=10)
     fig.tight_layout()
     return fig
 
@@ -72,27 +70,26 @@ def delta_figure(runs: List[Tuple[str, str, pd.DataFrame]]):
 def write_summary(out_dir: Path, run_dirs: Sequence[Path]) -> List[Verdict]:
     """Writes ``out_dir``/summary.md, summary.png and verdicts.json; returns the verdicts."""
     runs = load(run_dirs)
-    verdicts = [evaluate(dataset, rule, summary) for dataset, rule, summary in runs if rule]
+    verdicts = [evaluate(dataset, rule, comparisons) for dataset, rule, _, comparisons in runs if rule]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     save(delta_figure(runs), out_dir / "summary.png")
     rows = []
-    for dataset, _, summary in runs:
+    for dataset, _, summary, _ in runs:
         for r in summary.itertuples(index=False):
-            if r.family == REFERENCE or r.status != "completed":
+            if r.family == REFERENCE or r.status != "completed" or not isinstance(r.verdict, str):
                 continue
-            ci = "—" if np.isnan(r.diff_ci_low) else f"[{r.diff_ci_low:+.3f}, {r.diff_ci_high:+.3f}]"
-            p = "n/a" if np.isnan(r.p_value) else ("< 0.001" if r.p_value < 0.001 else f"{r.p_value:.3f}")
-            rows.append([dataset, r.family, fmt_budget(r.budget), f"{r.mean:.3f}",
-                         f"{r.diff_vs_reference:+.3f}", ci, p])
+            ci = "—" if np.isnan(r.diff_ci_low) else f"[{100 * r.diff_ci_low:+.1f}, {100 * r.diff_ci_high:+.1f}]"
+            rows.append([dataset, r.family, fmt_budget(r.budget), str(r.n), f"{r.mean:.3f}",
+                         f"{100 * r.diff_vs_reference:+.1f}", ci, fmt_p(r.p_holm), r.verdict])
     lines = ["# wsbench study", "", "Built from the stored runs " + ", ".join(f"`{Path(d).name}`" for d in run_dirs)
              + " alone.", "", "## Known answers", ""]
     for v in verdicts:
         lines += [f"### {v.dataset} ({v.rule}): {'FOUND' if v.passed else 'NOT FOUND'}", ""]
         lines += [f"- {check}" for check in v.checks] + [""]
     lines += ["## Δ test accuracy against conv", "", "![Δ test accuracy against conv](summary.png)", "",
-              markdown_table(rows, ["dataset", "family", "budget", "test accuracy", f"Δ vs {REFERENCE}", "95 % CI",
-                                    "paired p"], "lllrrrr"), ""]
+              markdown_table(rows, ["dataset", "family", "budget", "seeds", "test accuracy",
+                                    f"Δ vs {REFERENCE} (points)", "95 % CI", "p Holm", "verdict"], "lllrrrrrl"), ""]
     write_text_atomic(out_dir / "summary.md", "\n".join(lines))
     write_text_atomic(out_dir / "verdicts.json", json.dumps([v.__dict__ for v in verdicts], indent=2) + "\n")
     return verdicts
