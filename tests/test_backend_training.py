@@ -15,11 +15,12 @@ import pytest
 
 from bench import compat
 from bench.run.backbone import build_backbone
-from bench.run.protocol import Protocol, train
+from bench.run.protocol import Protocol
+from bench.run.training import train_together
 
 pytestmark = pytest.mark.backends  # also run on JAX by `make test` (see conftest.py)
 
-PROTOCOL = Protocol(steps=12, batch_size=16, warmup=0.1, eval_every=4)
+PROTOCOL = Protocol(steps=12, batch_size=16, warmup=0.1, eval_every=4, steps_per_execution=2)
 
 
 def trained(family: str):
@@ -28,10 +29,9 @@ def trained(family: str):
     rng = np.random.default_rng(5)
     x = rng.normal(size=(96, 8, 8, 1)).astype("float32")
     y = (x[:, :4].mean(axis=(1, 2, 3)) > 0).astype("int64")  # learnable: the top half's sign
+    keras.utils.set_random_seed(5)
     model = build_backbone(family, (8, 8, 1), 2, 4, depth=1)
-    model.compile(optimizer=keras.optimizers.Adam(PROTOCOL.schedule(0.01)),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    result = train(model, x[:64], y[:64], x[64:], y[64:], PROTOCOL, seed=5)
+    (result,) = train_together([model], [5], x[:64], y[:64], x[64:], y[64:], PROTOCOL, 0.01, 2)
     return model, result
 
 

@@ -71,7 +71,12 @@ FRESH_CASES = [
     (["--run-name", "a\\b"], ["'a\\\\b'", "plain name without path separators"]),
     (["--run-name", "/abs"], ["'/abs'", "plain name without path separators"]),
     # argparse refuses values of the wrong type itself, naming the value and the type
-    (["--steps", "two"], ["--steps", "invalid int value: 'two'"]),
+    (["--steps", "two"], ["--steps", "invalid int or 'auto' value: 'two'"]),
+    (["--seeds", "auto", "--max-seeds", "2"], ["max_seeds=2", "integer >= 3"]),
+    (["--seeds", "auto", "--max-seeds", "0"], ["max_seeds=0", "integer >= 3"]),
+    (["--seeds", "auto", "--max-seeds", "abc"], ["--max-seeds", "invalid int value: 'abc'"]),
+    (["--seeds", "0"], ["seeds=0", "positive integer or 'auto'"]),
+    (["--steps", "auto", "--max-steps", "100"], ["max_steps=100", "at least 400"]),
     (["--steps", "12"], ["steps=12", "eval_every=5", "multiple"]),
     (["--threads", "-1"], ["threads=-1", "integer >= 0"]),
     (["--baseline-seeds", "-2"], ["baseline_seeds=-2", "integer >= 0"]),

@@ -40,8 +40,10 @@ def metadata_markdown(run: dict) -> str:
                                          if isinstance(tolerance, (int, float)) else "")],
         ["training protocol", f"{_get(protocol, 'steps')} optimizer steps ({_get(protocol, 'optimizer')}), batch "
                               f"{_get(protocol, 'batch_size')}, {_get(protocol, 'schedule')}; validation every "
-                              f"{_get(protocol, 'validate_every_steps')} steps; checkpoint: "
-                              f"{_get(protocol, 'checkpoint')}; not converged: {_get(protocol, 'not_converged_when')}"],
+                              f"{_get(protocol, 'eval_every', default=_get(protocol, 'validate_every_steps'))} steps; "
+                              f"checkpoint: {_get(protocol, 'checkpoint')}; not converged: "
+                              f"{_get(protocol, 'not_converged_when')}" + _steps_choice(run)
+                              + (f"; {protocol['seeds_together']}" if protocol.get("seeds_together") else "")],
         ["tuner", f"{_get(cfg, 'tuner')}: {_get(cfg, 'max_trials')} trials run per family × budget — "
                   f"{_get(tuner, 'description')}; objective {_get(tuner, 'objective')}"],
         ["final evaluation", f"the best trial's configuration with {_get(cfg, 'seeds')} seeds (base seed "
@@ -61,6 +63,16 @@ def metadata_markdown(run: dict) -> str:
                             f"(status: {_get(run, 'status')})"],
     ]
     return fmt.markdown_table(rows, ["", ""])
+
+
+def _steps_choice(run: dict) -> str:
+    """How ``--steps auto`` chose the steps, when it did."""
+    choice = run.get("steps_choice")
+    if not choice:
+        return ""
+    tried = ", ".join(f"{look['steps']:,}" for look in choice.get("looks", []))
+    return (f"; steps chosen by --steps auto (every family's plain recipe at budget {choice['budget']:,}, looked at "
+            f"{tried} steps): {choice['reason']}")
 
 
 def _count(value) -> str:

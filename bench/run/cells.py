@@ -8,7 +8,7 @@ is recorded as infeasible without building a model.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, List, Tuple
 
 from bench.run.config import BenchConfig
 from bench.run.distributed import Role
@@ -43,20 +43,21 @@ def infeasible_rows(context: Dict[str, Any], reason: str) -> Dict[str, Dict[str,
 STAGES = ("search", "final", "baseline")
 
 
-def cell_runner(config: BenchConfig, dataset, run: RunDir, infeasible: Dict[Tuple[str, int], str], *,
+def cell_runner(config: BenchConfig, dataset, run: RunDir, infeasible: Dict[Tuple[str, int], str], protocol, *,
                 role: Role = Role(), workers=(), stages: Tuple[str, ...] = STAGES):
-    """A function ``run_cell(family, budget, index, *, on_trial, on_final)`` that runs (or
+    """A function ``run_cell(family, budget, index, *, seeds, on_trial, on_final)`` that runs (or
     resumes) the ``stages`` of one family × budget cell of this run: its search, its final
-    evaluation and its plain-recipe baseline (the last two after all searches when
-    distributed). Returns (context, hypermodel, tuner), or None for a cell in ``infeasible``,
-    which is recorded as such without building a model.
+    evaluation with ``seeds`` seeds and its plain-recipe baseline (the last two after all
+    searches when distributed). Returns (context, hypermodel, tuner), or None for a cell in
+    ``infeasible``, which is recorded as such without building a model. Every model is trained
+    by ``protocol`` (:class:`bench.run.protocol.Protocol`).
 
     The test split is only handed to the final evaluation and the baseline, never to the search.
     """
     search_data = {"x_train": dataset.x_train, "y_train": dataset.y_train, "x_val": dataset.x_val,
                    "y_val": dataset.y_val}
 
-    def run_cell(family: str, budget: int, index: int, *, on_trial, on_final):
+    def run_cell(family: str, budget: int, index: int, *, seeds: int, on_trial, on_final):
         context = {"run_id": config.run_name, "dataset": config.dataset, "family": family, "budget": budget}
         if (family, budget) in infeasible:
             if role.kind != "worker":
@@ -66,7 +67,7 @@ def cell_runner(config: BenchConfig, dataset, run: RunDir, infeasible: Dict[Tupl
                             if table == "trials":  # says it once; the final and baseline rows repeat it
                                 on_trial(written)
             return None
-        hypermodel = BudgetedHyperModel(family, dataset.input_shape, dataset.num_classes, budget, config)
+        hypermodel = BudgetedHyperModel(family, dataset.input_shape, dataset.num_classes, budget, config, protocol)
         tuner = None
         if "search" in stages:
             tuner = run_search(run, context, hypermodel, search_data, tuner_kind=config.tuner,
@@ -74,23 +75,29 @@ def cell_runner(config: BenchConfig, dataset, run: RunDir, infeasible: Dict[Tupl
                                search_index=index, workers=workers)
         if not role.distributed:
             # Single process: evaluate each cell as soon as its search ends.
-            finish_cell(run, config, context, hypermodel, tuner, dataset, on_final, stages)
+            finish_cell(run, config, context, hypermodel, tuner, dataset, on_final, stages, seeds)
         return context, hypermodel, tuner
 
     return run_cell
 
 
-def finish_cell(run: RunDir, config: BenchConfig, context, hypermodel, tuner, dataset, report, stages=STAGES) -> None:
-    """The cell's final evaluation (given its searched tuner) and baseline, as ``stages`` ask."""
+def finish_cell(run: RunDir, config: BenchConfig, context, hypermodel, tuner, dataset, report, stages=STAGES,
+                seeds: int = 0) -> None:
+    """The cell's final evaluation with ``seeds`` seeds (given its searched tuner, or the
+    configuration its final rows already hold) and its baseline, as ``stages`` ask."""
     if "final" in stages:
-        run_final(run, context, hypermodel, tuner, dataset, seeds=config.seeds, base_seed=config.seed,
-                  report=report)
+        run_final(run, context, hypermodel, tuner, dataset, seeds=seed_numbers(config, seeds), report=report)
     if "baseline" in stages and config.baseline_seeds:
-        run_baseline(run, context, hypermodel, dataset, seeds=config.baseline_seeds, base_seed=config.seed,
+        run_baseline(run, context, hypermodel, dataset, seeds=seed_numbers(config, config.baseline_seeds),
                      report=report)
 
 
-def open_cells(config: BenchConfig, stages: Tuple[str, ...] = STAGES):
+def seed_numbers(config: BenchConfig, count: int) -> List[int]:
+    """The training seeds of the first ``count`` seeds of a stage: the run seed, then up."""
+    return [config.seed + i for i in range(count)]
+
+
+def open_cells(config: BenchConfig, protocol, stages: Tuple[str, ...] = STAGES):
     """The cell runner of a run that :mod:`bench.run.runner` has already validated and opened;
     used by ``--jobs`` worker processes, which write nothing but rows."""
     from bench.data import load_dataset
@@ -98,5 +105,5 @@ def open_cells(config: BenchConfig, stages: Tuple[str, ...] = STAGES):
     backend.configure(config)
     dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed)
     infeasible = infeasible_cells(config, dataset.input_shape, dataset.num_classes)
-    return cell_runner(config, dataset, RunDir(Path(config.results_dir) / config.run_name), infeasible,
+    return cell_runner(config, dataset, RunDir(Path(config.results_dir) / config.run_name), infeasible, protocol,
                        stages=stages)

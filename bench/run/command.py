@@ -10,8 +10,8 @@ from bench.run.config import PADDINGS, PROFILES, BenchConfig, positive_int, prof
 from bench.run.distributed import Role
 
 #: Flags that replace the profile's setting of the same name when given.
-OVERRIDES = ("dataset", "tuner", "max_trials", "steps", "eval_every", "seeds", "baseline_seeds", "tolerance", "margin",
-             "padding",
+OVERRIDES = ("dataset", "tuner", "max_trials", "steps", "max_steps", "eval_every", "seeds", "max_seeds", "baseline_seeds",
+             "tolerance", "margin", "padding",
              "batch_size", "seed", "run_name", "results_dir", "backend", "threads", "jobs")
 
 
@@ -40,9 +40,16 @@ def add_run_arguments(p) -> None:
     p.add_argument("--tuner", help=f"{', '.join(TUNERS.names())} (see `wsbench tuners`; default: {default.tuner})")
     p.add_argument("--max-trials", type=int, help=f"trials per family × budget, all run to the end (default: "
                                                   f"{default.max_trials}, the first the plain recipe)")
-    p.add_argument("--steps", type=int, help=f"optimizer steps of every model (default: {default.steps})")
-    p.add_argument("--eval-every", type=int, help=f"validate every this many steps (default: {default.eval_every})")
-    p.add_argument("--seeds", type=int, help=f"seeds of the final evaluation (default: {default.seeds})")
+    p.add_argument("--steps", type=count_or_auto, help=f"optimizer steps of every model, or 'auto': chosen from the "
+                                                      f"data, doubling while any family still gains (default: "
+                                                      f"{default.steps})")
+    p.add_argument("--max-steps", type=int, help=f"the most steps 'auto' may choose (default: {default.max_steps})")
+    p.add_argument("--eval-every", type=int, help="validate every this many steps (default: about 8 validations "
+                                                  "per model)")
+    p.add_argument("--seeds", type=count_or_auto, help=f"seeds of the final evaluation, or 'auto': 3, then more "
+                                                      f"where a verdict against conv is still open (default: "
+                                                      f"{default.seeds})")
+    p.add_argument("--max-seeds", type=int, help=f"the most seeds 'auto' adds up to (default: {default.max_seeds})")
     p.add_argument("--baseline-seeds", type=int, help=f"seeds of the untuned plain recipe, 0 for none (default: "
                                                       f"{default.baseline_seeds})")
     p.add_argument("--tolerance", type=float, help=f"budget tolerance as a fraction (default {default.tolerance})")
@@ -74,6 +81,16 @@ def add_backend_argument(p) -> None:
 
     p.add_argument("--backend", choices=BACKENDS, help="the Keras backend to train with (default: Keras's own "
                                                        "setting, KERAS_BACKEND, else tensorflow; part of the run)")
+
+
+def count_or_auto(text: str):
+    """'auto' or a whole number (argparse names the value when neither)."""
+    if text == "auto":
+        return text
+    return int(text)
+
+
+count_or_auto.__name__ = "int or 'auto'"  # argparse: "invalid int or 'auto' value: 'two'"
 
 
 def split_list(text: str, flag: str) -> tuple:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any, Dict, Tuple
+from typing import Any, Dict, Optional, Tuple, Union
 
 
 #: How every block pads: 'same' (zeros) or 'circular' (see :mod:`bench.run.circular`).
@@ -25,9 +25,11 @@ class BenchConfig:
 
     The defaults are the ``default`` profile: every family on digits at three budgets; 3
     trials each (the plain recipe, then 2 quasi-random draws with the same shared values for
-    every family), every model trained for 400 optimizer steps (42 passes over digits'
-    training split, all converged in the reference run); 3 final seeds and 2 seeds of the
-    untuned recipe; two cells at a time, one thread each. About 8 ½ minutes on 2 cores.
+    every family); every model trained for the steps the data needs (``steps='auto'``: from
+    400, doubled while any family's plain recipe still gains from doubling, up to
+    ``max_steps``); 3 final seeds, more where a verdict against conv is still open
+    (``seeds='auto'``, up to ``max_seeds``), and 2 seeds of the untuned recipe; two cells at a
+    time, one thread each.
     """
 
     profile: str = "default"
@@ -36,11 +38,13 @@ class BenchConfig:
     budgets: Tuple[Any, ...] = (3000, 10000, 30000)
     tuner: str = "quasirandom"
     max_trials: int = 3
-    steps: int = 400
+    steps: Union[int, str] = "auto"  # or a fixed count (see bench.run.steps)
+    max_steps: int = 3200
     batch_size: int = 128
     warmup: float = 0.1
-    eval_every: int = 50
-    seeds: int = 3
+    eval_every: Optional[int] = None  # None: about 8 validations per training (bench.run.protocol)
+    seeds: Union[int, str] = "auto"  # or a fixed count (see bench.stats.sequential)
+    max_seeds: int = 10
     baseline_seeds: int = 2
     tolerance: float = 0.05
     margin: float = 1.0  # percentage points: a difference within ±margin of conv is "equivalent"
@@ -92,16 +96,20 @@ class BenchConfig:
             raise ValueError("no budget given: give at least one positive parameter count.")
         budgets = tuple(check_budget(b) for b in self.budgets)
         get_tuner(self.tuner)
-        for name in ("max_trials", "steps", "eval_every", "seeds", "batch_size", "depth", "throughput_batch",
-                     "throughput_repeats", "jobs"):
+        for name in ("max_trials", "max_steps", "batch_size", "depth", "throughput_batch", "throughput_repeats",
+                     "jobs"):
             positive_int(getattr(self, name), name)
+        for name in ("steps", "seeds"):
+            if getattr(self, name) != "auto":
+                positive_int(getattr(self, name), name, also="or 'auto'")
+        if self.eval_every is not None:
+            positive_int(self.eval_every, "eval_every")
+        check_max_seeds(self.max_seeds)
+        check_steps(self.steps, self.max_steps, self.eval_every)
         for name in ("baseline_seeds", "threads"):
             if isinstance(getattr(self, name), bool) or not isinstance(getattr(self, name), int) \
                     or getattr(self, name) < 0:
                 raise ValueError(f"{name}={getattr(self, name)!r} is not accepted: give an integer >= 0.")
-        if self.steps % self.eval_every:
-            raise ValueError(f"steps={self.steps} is not a multiple of eval_every={self.eval_every}: the model is "
-                             f"validated every eval_every steps, so give steps that are a multiple of it.")
         if not 0 <= self.warmup < 1:
             raise ValueError(f"warmup={self.warmup!r} is not accepted: give the warm-up as a fraction in [0, 1).")
         check_tolerance(self.tolerance)
@@ -122,13 +130,14 @@ PROFILES: Dict[str, BenchConfig] = {
     "quick": BenchConfig(profile="quick", budgets=(3000,), max_trials=2, steps=20, eval_every=10, seeds=2,
                          baseline_seeds=1, throughput_batch=32, throughput_repeats=2, jobs=1),
     # The controlled pair of `wsbench study` (one run per shapes dataset): two budgets, the recipe
-    # and one quasi-random draw, 3 seeds for a paired test against conv, 1,500 steps (at 1,000,
+    # and one quasi-random draw, seeds added where a verdict is open (a verdict against conv over
+    # 10 comparisons needs 9 seeds at least), 1,500 steps (at 1,000,
     # sisws, sisws_trainable and lrlc at 30k were still gaining 1.5-2.5 standard errors in the
     # last fifth). Circular padding, so that conv + global average pooling is exactly blind to
     # where things are (with zero padding it reads position off the image border:
     # bench.run.circular). No untuned baseline (trial 0 is the recipe) and no throughput.
     "study": BenchConfig(profile="study", budgets=(10000, 30000), max_trials=2, steps=1500, eval_every=100,
-                         seeds=3, baseline_seeds=0, throughput=False, padding="circular"),
+                         baseline_seeds=0, throughput=False, padding="circular"),
 }
 
 
@@ -139,11 +148,36 @@ def profile(name: str) -> BenchConfig:
     return PROFILES[name]
 
 
-def positive_int(value, name: str) -> int:
-    """Returns ``value`` if it is a positive int, else raises ValueError naming it."""
+def positive_int(value, name: str, also: str = "") -> int:
+    """Returns ``value`` if it is a positive int, else raises ValueError naming it (and
+    ``also``, another accepted value)."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name}={value!r} is not accepted: give a positive integer.")
+        raise ValueError(f"{name}={value!r} is not accepted: give a positive integer{' ' + also if also else ''}.")
     return value
+
+
+def check_max_seeds(max_seeds) -> int:
+    """The seed cap of ``seeds='auto'``: an int at least the seeds every cell starts with."""
+    from bench.stats.sequential import START
+
+    if isinstance(max_seeds, bool) or not isinstance(max_seeds, int) or max_seeds < START:
+        raise ValueError(f"max_seeds={max_seeds!r} is not accepted: give an integer >= {START}, the seeds every "
+                         f"cell starts with (--seeds auto adds seeds up to it).")
+    return max_seeds
+
+
+def check_steps(steps, max_steps: int, eval_every: Optional[int]) -> None:
+    """Refuses steps that cannot be validated every ``eval_every`` steps, or a cap below the
+    first step count ``steps='auto'`` tries."""
+    from bench.run.steps import START_STEPS
+
+    if steps == "auto" and max_steps < START_STEPS:
+        raise ValueError(f"max_steps={max_steps!r} is not accepted with steps='auto': give at least {START_STEPS}, "
+                         f"the first step count it tries.")
+    first = START_STEPS if steps == "auto" else steps
+    if eval_every is not None and first % eval_every:
+        raise ValueError(f"steps={first} is not a multiple of eval_every={eval_every}: the model is validated every "
+                         f"eval_every steps, so give steps that are a multiple of it.")
 
 
 def check_budget(budget) -> int:

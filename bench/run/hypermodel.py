@@ -1,14 +1,16 @@
 """The keras-tuner HyperModel: one family's backbone at a fixed parameter budget.
 
 Shared hyperparameters (identical for every family) and the family's own come from
-:mod:`bench.run.search_space`. Width is solved, not tuned (see :mod:`bench.run.budget`);
-the solved widths and the actual parameter count are returned from
-:meth:`BudgetedHyperModel.fit` as metrics, because ``hp.Fixed`` cannot carry a per-trial
-derived value. Every model is trained by the run's :mod:`protocol <bench.run.protocol>`.
+:mod:`bench.run.search_space`. Width is solved, not tuned (see :mod:`bench.run.budget`), once
+per configuration: every later use of the same choices gets the same solution back. Every
+model is trained by the run's :mod:`protocol <bench.run.protocol>`; the solved widths and the
+actual parameter count are returned from :meth:`BudgetedHyperModel.fit` as metrics, because
+``hp.Fixed`` cannot carry a per-trial derived value.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any, Dict, List, Optional, Tuple
 
 import keras
@@ -17,8 +19,9 @@ import keras_tuner as kt
 from bench.run.backbone import build_backbone, trainable_parameters
 from bench.run.budget import BudgetSolution, solve_width
 from bench.run.config import BenchConfig
-from bench.run.protocol import Protocol, TrainResult, train
+from bench.run.protocol import Protocol
 from bench.run.search_space import declared, defaults, feasible_kernel_sizes, shared_hyperparameters
+from bench.run.training import TrainResult, train_together
 from layers import get_family
 
 INFEASIBLE_PREFIX = "infeasible: "
@@ -32,24 +35,25 @@ class BudgetedHyperModel(kt.HyperModel):
         input_shape: (H, W, C) of the images.
         num_classes: number of classes.
         budget: target trainable parameter count.
-        settings: the run's configuration; how every family is trained comes from it.
+        settings: the run's configuration (the backbone, the budget tolerance).
+        protocol: how every model is trained (default: the configuration's; none is needed
+            to solve budgets, so a run choosing its steps may leave it out until it has).
     """
 
     def __init__(self, family: str, input_shape: Tuple[int, int, int], num_classes: int, budget: int,
-                 settings: BenchConfig):
+                 settings: BenchConfig, protocol: Optional[Protocol] = None):
         super().__init__(name=f"{family}_{budget}")
         self.family = family
         self.input_shape = tuple(int(v) for v in input_shape)
         self.num_classes = int(num_classes)
         self.budget = int(budget)
         self.settings = settings
-        self.protocol = Protocol.of(settings)
+        self.protocol = protocol if protocol is not None or settings.steps == "auto" else Protocol.of(settings)
         self._kernel_reasons: Optional[Dict[int, str]] = None
-        # The best-scoring model trained in this process, with its hyperparameter values, and the
-        # last model of each configuration: the final and baseline stages restart one of them
-        # instead of tracing the same architecture again.
-        self._kept: Optional[Tuple[Dict[str, Any], Tuple[float, float], keras.Model]] = None
-        self._recipe_model: Optional[keras.Model] = None
+        self._solutions: Dict[Tuple[int, str], BudgetSolution] = {}  # one solve per configuration
+        #: trial id → the validation history of the model its last fit trained (curves.csv).
+        self.histories: Dict[str, List[Dict[str, float]]] = {}
+        self.trial_id: Optional[str] = None  # set by the tuner before it trains a trial
 
     # -- the search space ------------------------------------------------------------------
     @staticmethod
@@ -69,10 +73,13 @@ class BudgetedHyperModel(kt.HyperModel):
         return self._solve(shared["kernel_size"], family_hp)
 
     def _solve(self, kernel_size: int, family_hp: Dict[str, Any]) -> BudgetSolution:
-        s = self.settings
-        return solve_width(self.family, self.input_shape, self.num_classes, self.budget, tolerance=s.tolerance,
-                           depth=s.depth, kernel_size=kernel_size, head=s.head, padding=s.padding,
-                           family_hp=family_hp)
+        key = (int(kernel_size), json.dumps(family_hp, sort_keys=True))
+        if key not in self._solutions:
+            s = self.settings
+            self._solutions[key] = solve_width(self.family, self.input_shape, self.num_classes, self.budget,
+                                               tolerance=s.tolerance, depth=s.depth, kernel_size=int(kernel_size),
+                                               head=s.head, padding=s.padding, family_hp=family_hp)
+        return self._solutions[key]
 
     def feasible(self, values: Dict[str, Any]) -> bool:
         """Whether a full set of hyperparameter values meets the budget."""
@@ -99,40 +106,29 @@ class BudgetedHyperModel(kt.HyperModel):
         model = build_backbone(self.family, self.input_shape, self.num_classes, solution.widths, depth=s.depth,
                                kernel_size=shared["kernel_size"], dropout=shared["dropout"], head=s.head,
                                padding=s.padding, family_hp=family_hp)
-        model.compile(optimizer=keras.optimizers.Adam(self.protocol.schedule(shared["learning_rate"])),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-        return model
+        return self.protocol.compile(model, shared["learning_rate"])
 
-    def train(self, model: keras.Model, x, y, validation_data, seed: int, callbacks=()) -> TrainResult:
-        """Trains ``model`` by the run's protocol with data order ``seed`` (``callbacks`` only observe)."""
+    def train(self, models: List[keras.Model], seeds: List[int], hp: kt.HyperParameters, x, y, validation_data,
+              callbacks=()) -> List[TrainResult]:
+        """Trains ``models`` (``hp``'s configuration, one per seed) together by the run's protocol."""
         x_val, y_val = validation_data
-        return train(model, x, y, x_val, y_val, self.protocol, seed, callbacks=callbacks)
+        return train_together(models, seeds, x, y, x_val, y_val, self.protocol, self.choices(hp)[0]["learning_rate"],
+                              self.num_classes, callbacks=callbacks)
 
     def fit(self, hp, model, x, y, validation_data=None, seed: int = 0, **kwargs):
-        """Trains by the protocol (keras-tuner's own callbacks are not needed: the best
+        """Trains one trial by the protocol (keras-tuner's own callbacks are not needed: the best
         checkpoint is restored in memory); returns the best checkpoint's metrics plus
         ``params`` and ``width``."""
         solution = self.solve(hp)
         if not solution.feasible:
             # FailedTrialError ends this trial only; the search goes on.
             raise kt.errors.FailedTrialError(INFEASIBLE_PREFIX + solution.reason)
-        result = self.train(model, x, y, validation_data, seed)
-        score = (result.val_accuracy, -result.val_loss)
-        if self._kept is None or score > self._kept[1]:
-            self._kept = (dict(hp.values), score, model)
-        if dict(hp.values) == self.recipe_values():
-            self._recipe_model = model
+        model.name = f"{self.family}_seed{seed}"
+        result = self.train([model], [seed], hp, x, y, validation_data)[0]
+        if self.trial_id is not None:
+            self.histories[self.trial_id] = result.history
         return {**result.metrics(), "params": float(trainable_parameters(model)), "width": float(solution.width)}
 
     def recipe_values(self) -> Dict[str, Any]:
         """The plain recipe: every shared and family hyperparameter at its default."""
         return {**defaults(self.shared_space), **defaults(self.family_space)}
-
-    def trained_model(self, hp: kt.HyperParameters) -> Optional[keras.Model]:
-        """A model this hypermodel trained with exactly ``hp``'s values if it kept one (the best
-        one trained in this process, or the plain recipe's), else None."""
-        if self._kept is not None and self._kept[0] == dict(hp.values):
-            return self._kept[2]
-        if self._recipe_model is not None and dict(hp.values) == self.recipe_values():
-            return self._recipe_model
-        return None

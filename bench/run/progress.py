@@ -11,18 +11,27 @@ import pandas as pd
 
 
 class Progress:
-    """One line per finished trial and an overall bar with an ETA."""
+    """One line per finished trial or seed, and a bar over every fit of the run with an ETA.
 
-    def __init__(self, total: Optional[int], stream=None):
+    A fit is one trained model: a trial, a final seed or a baseline seed. ``total`` is every fit
+    the run is known to need (it grows when seeds are added where verdicts are open);
+    ``done_before`` those already stored when this process started (a resume). The ETA uses
+    the rate of the fits done in *this* process only: stored fits cost this process nothing.
+    """
+
+    def __init__(self, total: int = 0, done_before: int = 0, stream=None):
         # sys.stdout is looked up now, not when the module was imported (it may have been replaced since).
-        self.total, self.done, self.start = total, 0, time.perf_counter()
+        self.total, self.before, self.done, self.start = total, done_before, 0, time.perf_counter()
         self.stream = stream if stream is not None else sys.stdout
 
-    def trial(self, row: Dict[str, Any], max_trials: Optional[int]) -> None:
+    def plan(self, more: int) -> None:
+        """The run needs ``more`` fits than planned so far."""
+        self.total += more
+
+    def trial(self, row: Dict[str, Any], max_trials: Optional[int] = None) -> None:
         if row.get("trial_id") == "cell":  # a whole cell no configuration can meet
             print(f"  [{row['family']} | budget {int(row['budget']):,}] infeasible: {row['reason']}", file=self.stream)
             return
-        self.done += 1
         acc = f"val_acc {row['val_accuracy']:.3f}" if row["status"] == "completed" else row["status"]
         if row["status"] == "completed" and not row.get("converged", True):
             acc += " (not converged)"
@@ -34,17 +43,24 @@ class Progress:
         of = f"/{max_trials}" if max_trials else ""
         print(f"  [{row['family']} | budget {int(row['budget']):,}] trial {row['trial_index']}{of}  "
               f"{params}  {acc}  {wall}", file=self.stream)
+        self.fitted()
+
+    def fitted(self) -> None:
+        """One more fit finished in this process."""
+        self.done += 1
         self.bar()
 
     def bar(self) -> None:
         if not self.total:
             return
-        frac = min(self.done / self.total, 1.0)
+        finished = self.before + self.done
+        frac = min(finished / self.total, 1.0)
         elapsed = time.perf_counter() - self.start
-        eta = elapsed / frac - elapsed if frac > 0 else float("nan")
+        rate = self.done / elapsed if self.done and elapsed > 0 else 0.0
+        eta = f"{max(self.total - finished, 0) / rate:.0f} s" if rate else "?"
         filled = int(frac * 30)
-        print(f"  [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total} trials  "
-              f"elapsed {elapsed:.0f} s  ETA {eta:.0f} s", file=self.stream, flush=True)
+        print(f"  [{'#' * filled}{'.' * (30 - filled)}] {finished}/{self.total} fits  "
+              f"elapsed {elapsed:.0f} s  ETA {eta}", file=self.stream, flush=True)
 
     def final(self, row: Dict[str, Any]) -> None:
         if row["status"] != "completed":
@@ -56,6 +72,8 @@ class Progress:
         print(f"  [{row['family']} | budget {int(row['budget']):,}] {what} {row['seed']}: "
               f"test_acc {row['test_accuracy']:.3f}  ({int(row['params']):,} params, {row['train_s']:.1f} s{flag})",
               file=self.stream, flush=True)
+        if row.get("trial") != "recipe (final seed)":  # a copied row trained nothing
+            self.fitted()
 
 
 def accuracy_table(final: pd.DataFrame) -> pd.DataFrame:

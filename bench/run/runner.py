@@ -9,6 +9,7 @@ throughput rows are never redone or duplicated.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 from typing import List, Optional, Tuple
 
@@ -18,6 +19,9 @@ from bench.run.config import BenchConfig
 from bench.run.distributed import Role, free_port_block, launch_local_workers, stop_workers
 from bench.run.progress import Progress
 from bench.run.protocol import Protocol
+from bench.stats import REFERENCE
+from bench.stats.sequential import START
+from bench.stats.verdicts import ALPHA
 from bench.run.search_space import EDGE, declared, shared_hyperparameters
 from bench.run.tuners import get_tuner
 from bench.store import ResultsError, RunDir, check_writable
@@ -90,16 +94,51 @@ def open_run(run: RunDir, config: BenchConfig, dataset, command: List[str]) -> N
     tuner = get_tuner(config.tuner)
     run.write_run({
         "run_id": config.run_name, "command": " ".join(command), "config": config.comparable(),
-        "protocol": Protocol.of(config).describe(),
         "search_space": {"shared": declared(shared_hyperparameters, {}).get_config(), "edge": EDGE},
         "tuner": {"kind": config.tuner, "description": tuner.description, "common_numbers": tuner.common_numbers,
                   "trials_per_cell": config.max_trials, "objective": "val_accuracy (ties: lower val_loss)",
                   "seed": config.seed},
+        "verdicts": {"alpha": ALPHA, "margin_points": config.margin, "reference": REFERENCE},
         "dataset": {"name": config.dataset, "input_shape": list(dataset.input_shape),
                     "num_classes": dataset.num_classes, "sizes": dataset.sizes()},
         "versions": library_versions(), "hardware": hardware(), "git_commit": git_commit(),
         "started": dt.datetime.now().isoformat(timespec="seconds"), "ended": None, "status": "running",
     })
+
+
+def settle_protocol(run: RunDir, config: BenchConfig, dataset, infeasible, jobs: int) -> Protocol:
+    """The run's training protocol, recorded in run.json: its fixed steps, or with ``--steps
+    auto`` the count chosen from the data (:mod:`bench.run.steps`), probed once and then read
+    back on every resume."""
+    steps = None
+    if config.steps == "auto":
+        record = run.read_run().get("steps_choice")
+        if not record:
+            from bench.run.steps import choose_steps, probe_budget
+
+            budget = probe_budget(config.budgets)
+            record = choose_steps(config, dataset, [f for f in config.families if (f, budget) not in infeasible],
+                                  jobs=jobs)
+            run.update_run(steps_choice=record)
+        steps = record["steps"]
+    protocol = Protocol.of(config, steps)
+    run.update_run(protocol=protocol.describe())
+    return protocol
+
+
+def stored_protocol(run: RunDir, config: BenchConfig, wait_s: float = 3600) -> Protocol:
+    """The protocol the chief of a distributed run settled (a worker waits for its choice of
+    steps, if the run chooses them)."""
+    if config.steps != "auto":
+        return Protocol.of(config)
+    deadline = time.time() + wait_s
+    while True:
+        record = run.read_run().get("steps_choice") if run.run_json.exists() else None
+        if record:
+            return Protocol.of(config, record["steps"])
+        if time.time() > deadline:
+            raise RuntimeError(f"the chief of run {config.run_name!r} did not choose its steps within {wait_s:.0f} s")
+        time.sleep(1.0)
 
 
 def join_run(run: RunDir, config: BenchConfig) -> None:
@@ -110,13 +149,20 @@ def join_run(run: RunDir, config: BenchConfig) -> None:
     run.path.mkdir(parents=True, exist_ok=True)
 
 
+def cells_of(config: BenchConfig) -> List[Tuple[str, int]]:
+    """The run's family × budget cells, in order (a cell's position is its search index)."""
+    return [(f, b) for f in config.families for b in config.budgets]
+
+
 def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), local_workers: int = 0,
               worker_argv: Optional[List[str]] = None, stages: Tuple[str, ...] = STAGES) -> RunDir:
     """Runs (or resumes) a whole benchmark and returns its run directory.
 
     Every input is checked before anything is written. The run directory is then held
     with its writer lock (:meth:`RunDir.writer`) to the end, so a second process on the
-    same run is refused instead of writing rows twice.
+    same run is refused instead of writing rows twice. The protocol is settled first (with
+    ``--steps auto``, its steps chosen), then every cell runs its stages with the first seeds,
+    then (``--seeds auto``) seeds are added in rounds where verdicts are open.
 
     Args:
         config: the run's settings.
@@ -131,62 +177,101 @@ def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), l
     run = RunDir(Path(config.results_dir) / config.run_name)
     if role.kind == "worker":
         join_run(run, config)
-        run_cell = cell_runner(config, dataset, run, infeasible, role=role)
-        for index, (family, budget) in enumerate((f, b) for f in config.families for b in config.budgets):
-            run_cell(family, budget, index, on_trial=lambda row: None, on_final=lambda row: None)
+        run_cell = cell_runner(config, dataset, run, infeasible, stored_protocol(run, config), role=role)
+        for index, (family, budget) in enumerate(cells_of(config)):
+            run_cell(family, budget, index, seeds=0, on_trial=lambda row: None, on_final=lambda row: None)
         return run
     if run.run_json.exists():
         check_resumable(run, config)  # refused before the lock file is touched
     with run.writer(" ".join(command)):
         open_run(run, config, dataset, command)
-        _run_cells(config, dataset, infeasible, run, role, local_workers, worker_argv, stages)
+        jobs = 1 if role.distributed or local_workers else min(config.jobs, len(cells_of(config)))
+        protocol = settle_protocol(run, config, dataset, infeasible, jobs)
+        progress = start_progress(run, config, infeasible, stages)
+        first = START if config.seeds == "auto" else config.seeds
+        tasks = [(i, f, b, first) for i, (f, b) in enumerate(cells_of(config))]
+        _run_cells(config, protocol, dataset, infeasible, run, role, local_workers, worker_argv, stages, tasks,
+                   progress, jobs)
+        if config.seeds == "auto" and "final" in stages:
+            add_seeds(run, config, protocol, dataset, infeasible, progress, jobs)
+        if config.throughput and "final" in stages:
+            from bench.run.throughput import measure_run
+
+            print("wsbench: measuring throughput of the best models", flush=True)
+            measure_run(run.path, batch=config.throughput_batch, repeats=config.throughput_repeats)
+        write_hparams(run.path)  # the whole study in TensorBoard's HParams dashboard
+        run.update_run(status="complete", ended=dt.datetime.now().isoformat(timespec="seconds"))
     return run
 
 
-def _run_cells(config: BenchConfig, dataset, infeasible, run: RunDir, role: Role, local_workers: int,
-               worker_argv: Optional[List[str]], stages: Tuple[str, ...]) -> None:
-    """The body of :func:`run_bench` for the process that writes the run."""
-    cells = [(f, b) for f in config.families for b in config.budgets]
-    jobs = 1 if role.distributed or local_workers else min(config.jobs, len(cells))
+def start_progress(run: RunDir, config: BenchConfig, infeasible, stages) -> Progress:
+    """A progress bar over the fits the run needs so far, counting those already stored."""
+    cells = len(cells_of(config)) - len(infeasible)
+    first = START if config.seeds == "auto" else config.seeds
+    total = cells * ((config.max_trials if "search" in stages else 0) + (first if "final" in stages else 0)
+                     + (config.baseline_seeds if "baseline" in stages else 0))
+    stored = sum(int((run.read(t)["status"] == "completed").sum()) if t != "trials" else
+                 int((run.read(t)["trial_id"] != "cell").sum()) for t, stage in
+                 (("trials", "search"), ("final", "final"), ("baseline", "baseline")) if stage in stages)
+    return Progress(total, done_before=min(stored, total))
+
+
+def add_seeds(run: RunDir, config: BenchConfig, protocol: Protocol, dataset, infeasible, progress: Progress,
+              jobs: int) -> None:
+    """``--seeds auto``: rounds of final seeds where comparisons are open (:mod:`bench.run.seeds`)."""
+    from bench.run.seeds import open_cells
+
+    index = {cell: i for i, cell in enumerate(cells_of(config))}
+    images = len(dataset.y_test)
+    while todo := open_cells(run, config, images):
+        have = {(f, b): n for f, b, n in todo}
+        stored = run.read("final")
+        missing = sum(n - int(((stored["family"] == f) & (stored["budget"] == b)
+                               & (stored["status"] == "completed")).sum()) for (f, b), n in have.items())
+        progress.plan(missing)
+        print(f"wsbench: --seeds auto: {missing} more seeds for the open comparisons: "
+              + ", ".join(f"{f} @ {b:,} → {n}" for f, b, n in todo), flush=True)
+        _run_cells(config, protocol, dataset, infeasible, run, Role(), 0, None, ("final",),
+                   [(index[(f, b)], f, b, n) for f, b, n in todo], progress, jobs)
+
+
+def _run_cells(config: BenchConfig, protocol: Protocol, dataset, infeasible, run: RunDir, role: Role,
+               local_workers: int, worker_argv: Optional[List[str]], stages: Tuple[str, ...], tasks, progress,
+               jobs: int) -> None:
+    """Runs ``tasks`` (search index, family, budget, final seeds) with the process that writes the run."""
     workers = []
     if local_workers:
-        role = Role("chief", "127.0.0.1", free_port_block(len(cells)))
+        role = Role("chief", "127.0.0.1", free_port_block(len(cells_of(config))))
         workers = launch_local_workers(local_workers, worker_argv or [], role.host, role.base_port)
-    total = (len(cells) - len(infeasible)) * config.max_trials if "search" in stages else None
-    progress = Progress(total)
-    trials = run.read("trials")
-    progress.done = int((trials["trial_id"] != "cell").sum())
-    on_trial = lambda row: progress.trial(row, total and config.max_trials)  # noqa: E731
-    print(f"wsbench: run {config.run_name!r} → {run.path}  ({len(cells)} family × budget cells"
-          + (f", {len(infeasible)} infeasible" if infeasible else "")
-          + f", {config.tuner} tuner, {config.max_trials} trials of {config.steps} steps each, {config.seeds} seeds"
-          + (f", {config.baseline_seeds} baseline seeds" if config.baseline_seeds else "")
-          + (f", {local_workers} local workers" if local_workers else "")
-          + (f", {jobs} cells at a time" if jobs > 1 else "") + ")", flush=True)
+    on_trial = lambda row: progress.trial(row, config.max_trials)  # noqa: E731
+    if "search" in stages:
+        print(f"wsbench: run {config.run_name!r} → {run.path}  ({len(cells_of(config))} family × budget cells"
+              + (f", {len(infeasible)} infeasible" if infeasible else "")
+              + f", {config.tuner} tuner, {config.max_trials} trials, every model {protocol.steps:,} steps, "
+              + (f"{START} seeds then more where verdicts are open (up to {config.max_seeds})"
+                 if config.seeds == "auto" else f"{config.seeds} seeds")
+              + (f", {config.baseline_seeds} baseline seeds" if config.baseline_seeds else "")
+              + (f", {local_workers} local workers" if local_workers else "")
+              + (f", {jobs} cells at a time" if jobs > 1 else "") + ")", flush=True)
     completed = False
-    tuners = {}
+    finished = []
     try:
-        if jobs > 1:
+        if jobs > 1 and not role.distributed:
             from bench.run.parallel import run_cells_in_parallel
 
-            run_cells_in_parallel(config, cells, jobs, on_trial=on_trial, on_final=progress.final, stages=stages)
+            run_cells_in_parallel(config, protocol, tasks, jobs, on_trial=on_trial, on_final=progress.final,
+                                  stages=stages)
         else:
-            run_cell = cell_runner(config, dataset, run, infeasible, role=role, workers=workers, stages=stages)
-            for index, (family, budget) in enumerate(cells):
-                tuners[(family, budget)] = run_cell(family, budget, index, on_trial=on_trial,
-                                                    on_final=progress.final)
+            run_cell = cell_runner(config, dataset, run, infeasible, protocol, role=role, workers=workers,
+                                   stages=stages)
+            for index, family, budget, seeds in tasks:
+                finished.append((run_cell(family, budget, index, seeds=seeds, on_trial=on_trial,
+                                          on_final=progress.final), seeds))
         completed = True
     finally:
         # After the last search the workers exit by themselves; on an error they are killed.
         stop_workers(workers, timeout=60 if completed else 0)
     if role.distributed:
-        for cell in tuners.values():
+        for cell, seeds in finished:
             if cell is not None:
-                finish_cell(run, config, *cell[:2], cell[2], dataset, progress.final, stages)
-    if config.throughput and "final" in stages:
-        from bench.run.throughput import measure_run
-
-        print("wsbench: measuring throughput of the best models", flush=True)
-        measure_run(run.path, batch=config.throughput_batch, repeats=config.throughput_repeats)
-    write_hparams(run.path)  # the whole study in TensorBoard's HParams dashboard
-    run.update_run(status="complete", ended=dt.datetime.now().isoformat(timespec="seconds"))
+                finish_cell(run, config, *cell[:2], cell[2], dataset, progress.final, stages, seeds)

@@ -16,6 +16,7 @@ conditional ones included, and none that its parents switched off.
 
 from __future__ import annotations
 
+import json
 import zlib
 from typing import Any, Callable, Dict, Iterator, List, Optional
 
@@ -51,6 +52,17 @@ def declared(declare: Declare, values: Dict[str, Any]) -> kt.HyperParameters:
     hp.values.update(values)
     declare(hp)
     return hp
+
+
+def active_values(hp: kt.HyperParameters) -> Dict[str, Any]:
+    """The values of the hyperparameters that apply to ``hp``'s configuration: none that its
+    parents switched off (keras-tuner's copy of a space keeps those too), no tuner bookkeeping."""
+    return {k: v for k, v in hp.values.items() if not k.startswith("tuner/") and hp.is_active(k)}
+
+
+def hp_json(hp: kt.HyperParameters) -> str:
+    """The active values as the tables store them (sorted JSON)."""
+    return json.dumps(active_values(hp), sort_keys=True)
 
 
 def defaults(declare: Declare) -> Dict[str, Any]:

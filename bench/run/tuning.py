@@ -8,7 +8,6 @@ same command resumes each search where it stopped. Each finished trial becomes a
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
@@ -22,6 +21,7 @@ from bench.compat import atomic_tuner_state, quiet_failed_trials, release_tf_gra
 from bench.run.distributed import Role, keras_tuner_role, serve_search
 from bench.run.hypermodel import INFEASIBLE_PREFIX, BudgetedHyperModel
 from bench.run.oracle import draw_info
+from bench.run.search_space import hp_json
 from bench.run.tuners import Search, get_tuner
 from bench.store import RunDir
 
@@ -62,9 +62,8 @@ def trial_rows(oracle, hypermodel: BudgetedHyperModel, context: Dict[str, Any],
         if trial.status not in _FINISHED:
             continue
         redraws, recipe = draw_info(oracle, trial_id)
-        hp = {k: v for k, v in trial.hyperparameters.values.items()}
         row = dict(context, trial_index=index, trial_id=trial_id, recipe=recipe, redraws=redraws,
-                   hp=json.dumps(hp, sort_keys=True), wall_s=walls.get(trial_id))
+                   hp=hp_json(trial.hyperparameters), wall_s=walls.get(trial_id))
         if trial.status == kt.engine.trial.TrialStatus.COMPLETED:
             m = trial.metrics
             get = lambda name: m.get_last_value(name) if m.exists(name) else None  # noqa: E731
@@ -72,7 +71,8 @@ def trial_rows(oracle, hypermodel: BudgetedHyperModel, context: Dict[str, Any],
                        params=int(get("params")),
                        val_accuracy=get("val_accuracy"), val_loss=get("val_loss"), best_step=int(get("best_step")),
                        steps=int(get("steps")), converged=bool(get("converged")),
-                       gain_last_fifth=get("gain_last_fifth"), diverged=bool(get("diverged")), wall_s=get("wall_s"))
+                       gain_last_fifth=get("gain_last_fifth"), loss_drop_last_fifth=get("loss_drop_last_fifth"),
+                       diverged=bool(get("diverged")), wall_s=get("wall_s"))
         else:
             row["status"], row["reason"] = _reason(trial.message)
         rows.append(row)
@@ -80,9 +80,11 @@ def trial_rows(oracle, hypermodel: BudgetedHyperModel, context: Dict[str, Any],
 
 
 def make_tuner(kind: str, hypermodel: BudgetedHyperModel, directory: Path, project: str, *, max_trials: int,
-               seed: int, on_rows: Optional[Callable[[Any], None]]):
+               seed: int, on_rows: Optional[Callable[[Any], None]],
+               on_curve: Callable[[str, List[Dict[str, float]]], None] = lambda trial_id, history: None):
     """Builds a keras-tuner of ``kind`` whose trials report to ``on_rows(tuner)`` as they end
-    (``None`` on distributed workers: the chief records what its oracle holds)."""
+    (``None`` on distributed workers: the chief records what its oracle holds); whoever
+    trains a trial hands its validation history to ``on_curve(trial_id, history)``."""
     tuner_kind = get_tuner(kind)
     quiet_failed_trials()
     atomic_tuner_state()
@@ -101,11 +103,14 @@ def make_tuner(kind: str, hypermodel: BudgetedHyperModel, directory: Path, proje
             keras.utils.set_random_seed(trial_seed(seed, trial.trial_id) % (2**31))
 
         def run_trial(self, trial, *args, **kwargs):
+            hypermodel.trial_id = trial.trial_id
             # The trial's data order: the same for trial i of every family.
             return super().run_trial(trial, *args, seed=trial_seed(seed, trial.trial_id) % (2**31), **kwargs)
 
         def on_trial_end(self, trial):
             self.walls[trial.trial_id] = time.perf_counter() - self.started.get(trial.trial_id, time.perf_counter())
+            if trial.trial_id in hypermodel.histories:
+                on_curve(trial.trial_id, hypermodel.histories.pop(trial.trial_id))
             super().on_trial_end(trial)
             if on_rows is not None:
                 on_rows(self)
@@ -151,13 +156,18 @@ def run_search(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperMo
         for row in run.append("trials", trial_rows(tuner.oracle, hypermodel, context, tuner.walls)):
             report(row)
 
+    def curve(trial_id: str, history) -> None:
+        # Written by whoever trained the trial (a distributed worker too: the run directory
+        # is shared over loopback); before the trial's row, so a row always has its curve.
+        run.append("curves", [dict(context, stage="trial", trial=trial_id, seed="", **h) for h in history])
+
     fit_args = (data["x_train"], data["y_train"])
     fit_kwargs = dict(validation_data=(data["x_val"], data["y_val"]), verbose=0)
     with keras_tuner_role(role, search_index):
         tuner = make_tuner(tuner_kind, hypermodel, run.path / "tuner",
                            project_name(context["family"], context["budget"]),
                            max_trials=max_trials, seed=seed,
-                           on_rows=record if role.kind == "single" else None)
+                           on_rows=record if role.kind == "single" else None, on_curve=curve)
         if role.kind == "worker":
             tuner.search(*fit_args, **fit_kwargs)
             return tuner

@@ -94,8 +94,8 @@ def fit_rows(request: Dict[str, Any]) -> List[Dict[str, Any]]:
             model = hypermodel.build(hp)
             built = time.perf_counter()
             timer = _epoch_timer()
-            result = hypermodel.train(model, dataset.x_train, dataset.y_train, (dataset.x_val, dataset.y_val),
-                                      request["seed"], callbacks=[timer])
+            result = hypermodel.train([model], [request["seed"]], hp, dataset.x_train, dataset.y_train,
+                                      (dataset.x_val, dataset.y_val), callbacks=[timer])[0]
             row.update(_timing(timer, built - start, time.perf_counter() - built), status="completed", reason="",
                        val_accuracy=result.val_accuracy, val_loss=result.val_loss, best_step=result.best_step,
                        steps_run=result.steps, converged=result.converged, diverged=result.diverged)

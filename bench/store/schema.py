@@ -32,16 +32,17 @@ class Table:
 
 
 #: What a trained model reached (trials, final seeds and baseline seeds all record it).
-_TRAINED = ("val_accuracy", "val_loss", "best_step", "steps", "converged", "gain_last_fifth", "diverged")
+_TRAINED = ("val_accuracy", "val_loss", "best_step", "steps", "converged", "gain_last_fifth", "loss_drop_last_fifth",
+            "diverged")
 
 TRIALS = Table("trials", ("run_id", "dataset", "family", "budget", "trial_index", "trial_id", "status", "reason",
                           "recipe", "redraws", "hp", "widths", "params") + _TRAINED + ("wall_s",),
-               ("family", "budget", "trial_id"))
+               ("family", "budget", "trial_id"), added=("loss_drop_last_fifth",))
 #: ``test_correct``: the whole number of test images the model got right (the statistics work on
 #: it; ``test_accuracy`` is that count over the test split's size).
 FINAL = Table("final", ("run_id", "dataset", "family", "budget", "seed", "status", "reason", "trial", "hp", "widths",
                         "params", "test_accuracy", "test_correct", "test_loss") + _TRAINED + ("train_s",),
-              ("family", "budget", "seed"), added=("test_correct",))
+              ("family", "budget", "seed"), added=("test_correct", "loss_drop_last_fifth"))
 BASELINE = Table("baseline", FINAL.columns, FINAL.key, FINAL.added)
 THROUGHPUT = Table("throughput", ("run_id", "family", "budget", "params", "macs_per_image", "batch",
                                   "train_img_s", "train_img_s_min", "train_img_s_max",
