@@ -25,11 +25,14 @@ class ReportData:
         meta: run.json.
         final, trials, throughput: the tables.
         baseline: baseline.csv (empty when the run has no plain-recipe baseline).
+        curves: curves.csv, every validation of every model (empty for a run made before
+            wsbench kept learning curves; :attr:`has_curves` tells the two apart).
         families: families in the run's configured order (then any others found).
         summary: one row per family × budget (see :func:`bench.report.tables.accuracy_summary`).
         baseline_summary: the same for the baseline.
         styles: family → (colour, marker), the same in every figure.
         in_progress: the process writing the run now, or None.
+        feature: the output channel figure 5 draws the similarity map of (``--feature``).
     """
 
     run: RunDir
@@ -43,6 +46,13 @@ class ReportData:
     baseline_summary: pd.DataFrame
     styles: Dict[str, Tuple[tuple, str]] = field(default_factory=dict)
     in_progress: Optional[dict] = None
+    curves: pd.DataFrame = field(default_factory=pd.DataFrame)
+    feature: int = 0
+
+    @property
+    def has_curves(self) -> bool:
+        """Whether the run keeps learning curves (curves.csv exists)."""
+        return self.run.has("curves")
 
     @property
     def budgets(self) -> List[int]:
@@ -58,12 +68,20 @@ class ReportData:
         return [(r.family, r.budget) for r in self.summary.itertuples(index=False) if r.status != "completed"]
 
 
-def load(run_dir: Path, in_progress: Optional[dict] = None) -> ReportData:
+def load(run_dir: Path, in_progress: Optional[dict] = None, feature: int = 0) -> ReportData:
     """Reads a run for the report.
 
+    Args:
+        run_dir: results/<run>.
+        in_progress: the details of the process writing the run now, or None.
+        feature: the output channel figure 5 draws (checked against each layer when drawn).
+
     Raises:
-        ReportError: run.json or a table is missing or corrupted (named), or final.csv is empty.
+        ReportError: run.json or a table is missing or corrupted (named), or final.csv is empty;
+            ``feature`` is not an int >= 0.
     """
+    if isinstance(feature, bool) or not isinstance(feature, int) or feature < 0:
+        raise ReportError(f"feature={feature!r} is not accepted: give an output channel, an int >= 0.")
     from bench.report.style import family_styles
 
     run = RunDir(run_dir)
@@ -75,6 +93,7 @@ def load(run_dir: Path, in_progress: Optional[dict] = None) -> ReportData:
         throughput = (run.require("throughput", hint=f"measure it with `wsbench throughput {run_dir}`")
                       if measured else run.read("throughput"))
         baseline = run.read("baseline")
+        curves = run.read("curves")
     except ResultsError as exc:
         raise ReportError(str(exc)) from None
     families = tables.family_order(meta, final, trials, throughput)
@@ -82,4 +101,5 @@ def load(run_dir: Path, in_progress: Optional[dict] = None) -> ReportData:
     if summary.empty:
         raise ReportError(f"{str(run.table_path('final'))!r} has no rows: nothing to report yet.")
     return ReportData(run, meta, final, trials, throughput, baseline, families, summary,
-                      tables.accuracy_summary(baseline, families), family_styles(families), in_progress)
+                      tables.accuracy_summary(baseline, families), family_styles(families), in_progress, curves,
+                      feature)

@@ -47,6 +47,9 @@ def read_table(path: Path, table: Table) -> pd.DataFrame:
         raise
     except Exception as exc:  # noqa: BLE001 - any parse failure means a corrupted file
         raise corrupted(path, f"{type(exc).__name__}: {exc}") from None
+    for column in table.added:  # a run made before the column existed
+        if column not in frame.columns:
+            frame[column] = pd.Series(dtype=object)
     missing = [c for c in table.columns if c not in frame.columns]
     if missing:
         raise corrupted(path, f"columns {missing} are missing")
