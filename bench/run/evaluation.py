@@ -18,6 +18,7 @@ import keras_tuner as kt
 
 from bench.compat import release_tf_graphs
 from bench.run.hypermodel import BudgetedHyperModel
+from bench.run.search_space import active_values
 from bench.run.tuning import best_trial
 from bench.store import RunDir
 
@@ -59,8 +60,9 @@ def no_trial_row(run: RunDir, context: Dict[str, Any]) -> Dict[str, Any]:
     return empty_row(context, status, f"no completed trial in {len(mine)}: {reason}")
 
 
-def hp_json(hp: kt.HyperParameters) -> str:
-    return json.dumps({k: v for k, v in hp.values.items() if not k.startswith("tuner/")}, sort_keys=True)
+def hp_json(hp: kt.HyperParameters, hypermodel: BudgetedHyperModel) -> str:
+    """The values of ``hp`` that apply to the cell's model (see :func:`active_values`), as JSON."""
+    return json.dumps(active_values(hypermodel.choices, hp.values), sort_keys=True)
 
 
 def train_seeds(run: RunDir, table: str, context: Dict[str, Any], hypermodel: BudgetedHyperModel,
@@ -92,7 +94,7 @@ def train_seeds(run: RunDir, table: str, context: Dict[str, Any], hypermodel: Bu
         if save_first and i == 0:
             run.save_model(model, context["family"], context["budget"])
         solution = hypermodel.solve(hp)
-        row = dict(context, seed=seed, status="completed", reason="", trial=trial, hp=hp_json(hp),
+        row = dict(context, seed=seed, status="completed", reason="", trial=trial, hp=hp_json(hp, hypermodel),
                    widths=solution.label, params=solution.params, test_accuracy=float(test_accuracy),
                    test_loss=float(test_loss), val_accuracy=result.val_accuracy, val_loss=result.val_loss,
                    best_step=result.best_step, steps=result.steps, converged=result.converged,
@@ -140,7 +142,7 @@ def run_baseline(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyper
         return
     final = run.read("final")
     same = final[(final["family"] == context["family"]) & (final["budget"] == int(context["budget"]))
-                 & (final["status"] == "completed") & (final["hp"] == hp_json(hp))]
+                 & (final["status"] == "completed") & (final["hp"] == hp_json(hp, hypermodel))]
     reused = [dict(row, trial="recipe (final seed)") for row in same.to_dict("records")
               if base_seed <= int(row["seed"]) < base_seed + seeds]
     for row in run.append("baseline", reused):

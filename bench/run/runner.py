@@ -187,6 +187,7 @@ def _run_cells(config: BenchConfig, dataset, infeasible, run: RunDir, role: Role
         from bench.run.throughput import measure_run
 
         print("wsbench: measuring throughput of the best models", flush=True)
-        measure_run(run.path, batch=config.throughput_batch, repeats=config.throughput_repeats)
+        measure_run(run.path, batch=config.throughput_batch, repeats=config.throughput_repeats,
+                    progress=lambda line: print(f"wsbench: {line}", flush=True))
     write_hparams(run.path)  # the whole study in TensorBoard's HParams dashboard
     run.update_run(status="complete", ended=dt.datetime.now().isoformat(timespec="seconds"))

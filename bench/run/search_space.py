@@ -58,6 +58,19 @@ def defaults(declare: Declare) -> Dict[str, Any]:
     return {name: value for name, value in declared(declare, {}).values.items()}
 
 
+def active_values(declare: Declare, values: Dict[str, Any]) -> Dict[str, Any]:
+    """``values`` without the hyperparameters that do not apply to them.
+
+    keras-tuner sees a family's conditional hyperparameter (declared in a Python ``if``) as
+    always active once any trial declared it, and fills it into every later trial's values
+    with a random sample (``HyperParameters.ensure_active_values``): e.g. ``per_feature`` for
+    a SISWS trial with fixed grid centroids, which the layer ignores. What is recorded keeps
+    only the names ``declare`` declares under these values.
+    """
+    active = {h.name for h in declared(declare, dict(values)).space}
+    return {name: value for name, value in values.items() if name in active}
+
+
 def draw_values(declare: Declare, uniform: Callable[[str], float],
                 choices: Optional[Dict[str, List[Any]]] = None) -> Dict[str, Any]:
     """Values for every hyperparameter ``declare`` declares, conditional ones included.

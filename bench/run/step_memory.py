@@ -84,6 +84,12 @@ def _main() -> int:
     from bench.backend import import_tensorflow
 
     import_tensorflow()
+    import tensorflow as tf
+
+    # One thread each: the executor then runs a step's ops in one order, so what is alive at
+    # once, and the peak, is the same from step to step and process to process.
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    tf.config.threading.set_intra_op_parallelism_threads(1)
     import keras  # noqa: F401 - imported before the forks, so no grandchild pays for it
 
     import layers

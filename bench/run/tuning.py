@@ -22,6 +22,7 @@ from bench.compat import atomic_tuner_state, quiet_failed_trials, release_tf_gra
 from bench.run.distributed import Role, keras_tuner_role, serve_search
 from bench.run.hypermodel import INFEASIBLE_PREFIX, BudgetedHyperModel
 from bench.run.oracle import draw_info
+from bench.run.search_space import active_values
 from bench.run.tuners import Search, get_tuner
 from bench.store import RunDir
 
@@ -62,7 +63,7 @@ def trial_rows(oracle, hypermodel: BudgetedHyperModel, context: Dict[str, Any],
         if trial.status not in _FINISHED:
             continue
         redraws, recipe = draw_info(oracle, trial_id)
-        hp = {k: v for k, v in trial.hyperparameters.values.items()}
+        hp = active_values(hypermodel.choices, trial.hyperparameters.values)
         row = dict(context, trial_index=index, trial_id=trial_id, recipe=recipe, redraws=redraws,
                    hp=json.dumps(hp, sort_keys=True), wall_s=walls.get(trial_id))
         if trial.status == kt.engine.trial.TrialStatus.COMPLETED:
