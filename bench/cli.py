@@ -85,7 +85,8 @@ def cmd_throughput(args) -> int:
     with RunDir(run_dir).writer(" ".join(["wsbench"] + list(args.argv)),
                                 advice="let it finish (it measures throughput itself), or stop it (kill {pid}); "
                                        "then rerun this command."):
-        frame = measure_run(run_dir, batch=args.batch, repeats=args.repeats)
+        frame = measure_run(run_dir, batch=args.batch, repeats=args.repeats,
+                            progress=lambda line: print(f"wsbench: {line}", flush=True))
     print(frame.to_string(index=False))
     return 0
 
@@ -108,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run", help="run directory or name")
     p.add_argument("--results-dir", default="results")
     p.add_argument("--batch", type=int, default=128)
-    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=5, help="interleaved timing rounds (default 5)")
     return parser
 
 
