@@ -9,7 +9,7 @@ from typing import List
 import pandas as pd
 
 from bench.report import checks
-from bench.report.formatting import fmt_budget, fmt_float, fmt_p, markdown_table
+from bench.report.formatting import fmt_budget, fmt_float, fmt_p, markdown_table, points
 from bench.stats import REFERENCE
 
 
@@ -54,8 +54,8 @@ def answer_markdown(data, comparison: pd.DataFrame) -> List[str]:
     if not data.baseline_summary.empty:
         defects = checks.defects(comparison)
         lines.append("- **Tuning never lost to the plain recipe** by more than "
-                     f"{checks.DEFECT:.0%} points." if not defects else
-                     f"- **Protocol defect**: tuned below the plain recipe by more than {checks.DEFECT:.0%} points at "
+                     f"{points(checks.DEFECT)}." if not defects else
+                     f"- **Protocol defect**: tuned below the plain recipe by more than {points(checks.DEFECT)} at "
                      f"{', '.join(defects)}.")
     for budget in sorted(done["budget"].unique()):
         cell = done[(done["budget"] == budget) & (done["family"] != REFERENCE)]

@@ -59,15 +59,15 @@ def accuracy_vs_throughput(data):
         drawn += [r.accuracy] + ([r.ci_low, r.ci_high] if yerr is not None else [])
     front = table[table["front"]].sort_values("train_img_s")
     if len(front):
-        ax.scatter(front["train_img_s"], front["accuracy"], s=[(sizes[float(b)] * 2.1) ** 2 for b in front["budget"]],
+        ax.scatter(front["train_img_s"], front["accuracy"], s=[(sizes[float(b)] * 1.7) ** 2 for b in front["budget"]],
                    facecolors="none", edgecolors="0.15", lw=1.1, zorder=4)
     log = style.speed_axis(ax, list(table["train_img_s_min"]) + list(table["train_img_s_max"]))
     style.value_limits(ax, drawn)
     ax.set_xlabel(f"training throughput (images / s; median of interleaved rounds, bars min–max"
                   f"{', log scale' if log else ''})")
     ax.set_ylabel("test accuracy (correct test images / all, over seeds)")
-    ax.set_title("Test accuracy against training throughput\nringed: the Pareto front, cells no other cell beats "
-                 "(as many correct images or more, and faster beyond the spread)", fontsize=10)
+    ax.set_title("Test accuracy against training throughput\nringed: the Pareto front (no other cell has as many "
+                 "correct images and a wholly faster range)", fontsize=10)
     ax.grid(True, color="0.92")
     handles = [Line2D([], [], color=styles[f][0], marker=styles[f][1], ls="none", ms=7, label=f)
                for f in style.ordered_families(table["family"])]
