@@ -63,8 +63,8 @@ def accuracy_vs_throughput(data):
                    facecolors="none", edgecolors="0.15", lw=1.1, zorder=4)
     log = style.speed_axis(ax, list(table["train_img_s_min"]) + list(table["train_img_s_max"]))
     style.value_limits(ax, drawn)
-    ax.set_xlabel(f"training throughput (images / s; median of interleaved rounds, bars min–max"
-                  f"{', log scale' if log else ''})")
+    rounds = "interleaved rounds" if str(data.throughput["timing"].iloc[0]) == "interleaved" else "repeats"
+    ax.set_xlabel(f"training throughput (images / s; median of {rounds}, bars min–max{', log scale' if log else ''})")
     ax.set_ylabel("test accuracy (correct test images / all, over seeds)")
     ax.set_title("Test accuracy against training throughput\nringed: the Pareto front (no other cell has as many "
                  "correct images and a wholly faster range)", fontsize=10)
@@ -79,7 +79,7 @@ def accuracy_vs_throughput(data):
     style.infeasible_note(fig, data.summary)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     caption = ("test accuracy (correct test images over all seeds) against training throughput (median and min–max "
-               "of interleaved rounds); marker size grows with the budget. Ringed: the Pareto front. A cell is off "
+               "over timing rounds); marker size grows with the budget. Ringed: the Pareto front. A cell is off "
                "it only when another has at least as many correct test images (whole images, not float means) and "
                "a throughput range wholly above its own; overlapping ranges decide nothing.")
     return [Drawn("fig2_accuracy_vs_throughput", fig, caption)]

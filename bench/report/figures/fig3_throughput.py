@@ -58,9 +58,10 @@ def throughput_bars(data):
     batch = int(throughput["batch"].iloc[0]) if len(throughput) else 0
     repeats = int(throughput["repeats"].iloc[0]) if len(throughput) else 0
     device = str(throughput["device"].iloc[0]) if len(throughput) else "?"
-    fig.suptitle(f"Throughput of each tuned model by family and budget: median of {repeats} interleaved rounds "
-                 f"(error bars min–max), "
-                 f"batch {batch}, {device}", fontsize=10)
+    rounds = ("interleaved rounds" if str(throughput["timing"].iloc[0]) == "interleaved"
+              else "repeats, one model after another")
+    fig.suptitle(f"Throughput of each tuned model by family and budget: median of {repeats} {rounds} "
+                 f"(error bars min–max), batch {batch}, {device}", fontsize=10)
     fig.axes[-1].legend(title="family", fontsize=8, title_fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0),
                         frameon=False)
     fig.tight_layout()
