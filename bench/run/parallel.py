@@ -59,6 +59,9 @@ def _worker(config, stages, tasks, events, parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
+        from bench.backend import import_tensorflow
+
+        import_tensorflow()  # its start-up lines once, as the level asks
         from bench.run.cells import open_cells
 
         run_cell = open_cells(config, stages)
