@@ -22,7 +22,8 @@ from layers import families as _families  # noqa: F401  (registers the built-ins
 #: The layer classes, imported on first access (they import Keras).
 _LAYER_CLASSES = {"CoordConv2D": "layers.coordconv", "LocallyConnected2D": "layers.locally_connected",
                   "LowRankLocallyConnected2D": "layers.lrlc", "SISWS2D": "layers.sisws",
-                  "RoutedLayer": "layers.routes", "SpatialLayer": "layers.spatial_layer"}
+                  "RoutedLayer": "layers.routes", "SpatialLayer": "layers.spatial_layer",
+                  "CircularPad2D": "layers.circular"}
 
 
 def __getattr__(name):
@@ -35,5 +36,5 @@ __all__ = [
     "Family", "FamilyError", "get_family", "list_families", "load_layer_classes", "plugin_errors",
     "register_family", "family_of", "TrainFlag", "SpeedSpec", "SpeedTarget",
     "CoordConv2D", "LocallyConnected2D", "LowRankLocallyConnected2D", "SISWS2D",
-    "SpatialLayer", "RoutedLayer",
+    "SpatialLayer", "RoutedLayer", "CircularPad2D",
 ]

@@ -10,6 +10,7 @@ expose a module (or a ``Family`` subclass) under the entry-point group
 
 from __future__ import annotations
 
+import importlib
 from typing import Dict, List, Optional
 
 from layers.family import Family, SpeedSpec, SpeedTarget, TrainFlag  # noqa: F401  (re-exported)
@@ -55,10 +56,16 @@ def list_families() -> List[str]:
     return FAMILIES.names()
 
 
+#: Layers a saved model of the harness may hold besides the families' own.
+OTHER_LAYER_MODULES = ("layers.circular",)
+
+
 def load_layer_classes() -> None:
-    """Imports the layer class of every registered family, so ``keras.saving.load_model``
-    can rebuild any family's saved layers (a class registers itself with Keras when its
-    module is imported)."""
+    """Imports the layer class of every registered family (and the circular padding of the
+    backbone), so ``keras.saving.load_model`` can rebuild any saved model of a run (a class
+    registers itself with Keras when its module is imported)."""
+    for module in OTHER_LAYER_MODULES:
+        importlib.import_module(module)
     for name in list_families():
         get_family(name).layer_type  # noqa: B018 - resolving it imports the class's module
 
