@@ -36,18 +36,17 @@ def _registries():
             "figures": (FIGURES, lambda e: " ".join((e.__doc__ or "").strip().split("\n\n")[0].split()))}
 
 
-def listing(rows, width: int) -> str:
+def listing(rows, width: Optional[int]) -> str:
     """(name, source, description) rows as aligned columns, descriptions wrapped to ``width``
-    characters under their own column."""
+    characters under their own column (None: not wrapped, one line per entry)."""
     rows = list(rows)
     if not rows:
         return ""
     name_w, source_w = (max(len(str(r[i])) for r in rows) for i in (0, 1))
     indent = name_w + source_w + 4
-    wrap = max(width - indent, 30)
     lines = []
     for name, source, text in rows:
-        parts = textwrap.wrap(str(text), wrap) or [""]
+        parts = (textwrap.wrap(str(text), max(width - indent, 30)) if width else [str(text)]) or [""]
         lines.append(f"{name:<{name_w}}  {source:<{source_w}}  {parts[0]}".rstrip())
         lines += [" " * indent + part for part in parts[1:]]
     return "\n".join(lines)
@@ -58,7 +57,9 @@ def cmd_list(args) -> int:
     from layers.plugins import describe
 
     registry, describe_entry = _registries()[args.command]
-    print(listing(describe(registry, describe_entry), shutil.get_terminal_size((100, 24)).columns))
+    # Wrapped to a terminal's width; into a pipe one line per entry, whole, for grep and scripts.
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    print(listing(describe(registry, describe_entry), width))
     return 0
 
 

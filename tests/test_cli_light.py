@@ -54,6 +54,9 @@ def test_listing_aligns_columns_and_wraps_whole_descriptions():
     assert " ".join(line.strip() for line in lines[1:]).endswith(
         "Training and inference images/s and batch-1 latency by family and budget, with every word kept.")
     assert max(len(line) for line in lines) <= 70
+    unwrapped = listing(rows, width=None).splitlines()  # into a pipe: one whole line per entry
+    assert len(unwrapped) == 2 and unwrapped[1].endswith("with every word kept.")
+    assert unwrapped[1].index("Training") == column
 
 
 def test_figures_listing_keeps_each_figure_s_whole_summary(capsys):
