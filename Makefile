@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# `make report RUN=<name> RESULTS=<dir>`: the run's directory (results/ by default; reference/ for the committed runs).
+RESULTS ?= results
 
 .PHONY: install test bench bench-quick report speed clean
 
@@ -30,7 +32,7 @@ bench-quick: install
 	$(BIN)/wsbench bench --profile quick
 
 report: install
-	$(BIN)/wsbench report $(RUN)
+	$(BIN)/wsbench report --results-dir $(RESULTS) $(RUN)
 
 speed: install
 	$(BIN)/wsbench speed

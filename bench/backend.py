@@ -63,6 +63,53 @@ def choose(name: Optional[str]) -> str:
     return name
 
 
+#: absl's notice that precedes TensorFlow's early C++ log lines (it is no finding of its own).
+_ABSL_PREAMBLE = "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR"
+
+
+def import_tensorflow() -> None:
+    """Imports TensorFlow with its C++ start-up lines printed once, and only as
+    ``TF_CPP_MIN_LOG_LEVEL`` asks.
+
+    Two of TensorFlow's shared libraries each log the same start-up lines through absl before
+    logging is set up (so ``TF_CPP_MIN_LOG_LEVEL`` does not reach them): every line came out
+    twice. The import runs with the process's stderr (file descriptor 2) sent to a temporary
+    file; afterwards each distinct message is written once, absl's I/W/E lines only at or
+    above the level ``TF_CPP_MIN_LOG_LEVEL`` keeps (0: all, 1: from warnings, 2: errors,
+    3: none); anything else (a Python warning, an error) is written as it came.
+    Does nothing when TensorFlow is imported already.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    import tempfile
+
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            lines = capture.read().decode(errors="replace").splitlines()
+    level = int(os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0") or 0)
+    kept, seen, severity = [], set(), -1
+    for line in lines:
+        absl = line[1:5].isdigit() and "] " in line  # 'I0000 00:00:<time> <pid> port.cc:153] message'
+        if absl:
+            severity = "IWEF".find(line[:1])
+        # A line without absl's prefix continues the one before it and shares its fate.
+        message = line.split("] ", 1)[1] if absl else line  # the same line again differs only in its time stamp
+        if line == _ABSL_PREAMBLE or 0 <= severity < level or message in seen:
+            continue
+        seen.add(message)
+        kept.append(line)
+    if kept:
+        print("\n".join(kept), file=sys.stderr, flush=True)
+
+
 def active() -> str:
     """The backend Keras runs (imports Keras)."""
     import keras

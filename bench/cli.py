@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import shutil
 import sys
+import textwrap
 from pathlib import Path
 from typing import List, Optional
 
@@ -31,7 +33,23 @@ def _registries():
 
     return {"families": (FAMILIES, lambda e: e.description), "datasets": (DATASETS, lambda e: e.description),
             "tuners": (TUNERS, lambda e: e.description),
-            "figures": (FIGURES, lambda e: (e.__doc__ or "").strip().splitlines()[0] if e.__doc__ else "")}
+            "figures": (FIGURES, lambda e: " ".join((e.__doc__ or "").strip().split("\n\n")[0].split()))}
+
+
+def listing(rows, width: Optional[int]) -> str:
+    """(name, source, description) rows as aligned columns, descriptions wrapped to ``width``
+    characters under their own column (None: not wrapped, one line per entry)."""
+    rows = list(rows)
+    if not rows:
+        return ""
+    name_w, source_w = (max(len(str(r[i])) for r in rows) for i in (0, 1))
+    indent = name_w + source_w + 4
+    lines = []
+    for name, source, text in rows:
+        parts = (textwrap.wrap(str(text), max(width - indent, 30)) if width else [str(text)]) or [""]
+        lines.append(f"{name:<{name_w}}  {source:<{source_w}}  {parts[0]}".rstrip())
+        lines += [" " * indent + part for part in parts[1:]]
+    return "\n".join(lines)
 
 
 def cmd_list(args) -> int:
@@ -39,8 +57,9 @@ def cmd_list(args) -> int:
     from layers.plugins import describe
 
     registry, describe_entry = _registries()[args.command]
-    for name, source, text in describe(registry, describe_entry):
-        print(f"{name:20s} {source:28s} {text}")
+    # Wrapped to a terminal's width; into a pipe one line per entry, whole, for grep and scripts.
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else None
+    print(listing(describe(registry, describe_entry), width))
     return 0
 
 
@@ -53,7 +72,7 @@ def cmd_report(args) -> int:
     if holder is not None:
         print(f"wsbench: note: run {run_dir.name!r} is in progress (pid {holder.get('pid', '?')} on host "
               f"{holder.get('host', '?')}): the report shows what it has recorded so far.", file=sys.stderr)
-    path = build_report(run_dir, in_progress=holder)
+    path = build_report(run_dir, in_progress=holder, feature=args.feature)
     print(f"wrote {path}")
     return 0
 
@@ -67,7 +86,8 @@ def cmd_throughput(args) -> int:
     with RunDir(run_dir).writer(" ".join(["wsbench"] + list(args.argv)),
                                 advice="let it finish (it measures throughput itself), or stop it (kill {pid}); "
                                        "then rerun this command."):
-        frame = measure_run(run_dir, batch=args.batch, repeats=args.repeats)
+        frame = measure_run(run_dir, batch=args.batch, repeats=args.repeats,
+                            progress=lambda line: print(f"wsbench: {line}", flush=True))
     print(frame.to_string(index=False))
     return 0
 
@@ -83,11 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="build report.md and figures from a stored run (never trains)")
     p.add_argument("run", nargs="?", help="run directory or name (default: the newest run)")
     p.add_argument("--results-dir", default="results")
+    p.add_argument("--feature", type=int, default=0, metavar="N",
+                   help="output channel whose centroid map figure 5 draws (default 0; with per-feature centroids "
+                        "each channel has its own)")
     p = sub.add_parser("throughput", help="(re)measure the throughput of a run's saved models")
     p.add_argument("run", help="run directory or name")
     p.add_argument("--results-dir", default="results")
     p.add_argument("--batch", type=int, default=128)
-    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--repeats", type=int, default=5, help="interleaved timing rounds (default 5)")
     return parser
 
 
@@ -106,13 +129,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     from bench import backend
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    try:  # before anything imports Keras: it picks its backend once
-        backend.choose(backend.requested(argv))
+    try:  # before anything imports Keras: it picks its backend once (without --backend, Keras's own setting)
+        if backend.requested(argv) is not None:
+            backend.choose(backend.requested(argv))
     except backend.BackendError as exc:
         print(f"wsbench: error: {exc}", file=sys.stderr)
         return 2
     args = build_parser().parse_args(argv)
     args.argv = argv
+    if args.command not in _registries():  # the listings need no TensorFlow; every other command does
+        backend.import_tensorflow()
     try:
         return dispatch(args)
     except ValueError as exc:

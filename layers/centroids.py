@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from keras import ops
 
 
 def check_n_centroids(n_centroids):
@@ -52,6 +51,8 @@ def similarity_logits(centroids, bandwidth, out_h: int, out_w: int, scale: float
     Returns:
         [out_h, out_w, F, S].
     """
+    from keras import ops  # here, not at the top: the families' registry reads the layouts without Keras
+
     ys = ops.reshape(ops.linspace(0.0, scale, out_h), (out_h, 1, 1, 1))
     xs = ops.reshape(ops.linspace(0.0, scale, out_w), (1, out_w, 1, 1))
     dx = centroids[..., 0] - xs  # [1, W, F, S]
@@ -63,6 +64,7 @@ def similarity_logits(centroids, bandwidth, out_h: int, out_w: int, scale: float
 
 def similarities(centroids, bandwidth, out_h, out_w, scale, local_normalization):
     """S_s(i, j), shape [out_h, out_w, F, S]; normalised over S when asked."""
+    from keras import ops
     logits = similarity_logits(centroids, bandwidth, out_h, out_w, scale)
     # softmax(−d²) equals exp(−d²)/Σ exp(−d²) but cannot underflow to 0/0 far from every centroid.
     return ops.softmax(logits, axis=-1) if local_normalization else ops.exp(logits)

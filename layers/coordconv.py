@@ -1,7 +1,7 @@
 """``coordconv``: Conv2D over the input plus two coordinate channels (Liu et al., 2018).
 
 Hard sharing, but the kernel can read where it is: channels y and x run linearly over
-[-1, 1] along the height and width.
+[-1, 1] along the height and width. Its family (formulas) is :mod:`layers.families.coordconv`.
 """
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from layers.registry import Family, register_family
-from layers.shapes import conv_output_shape, pair
 from layers.spatial_layer import SpatialLayer
 
 
@@ -54,24 +52,3 @@ class CoordConv2D(SpatialLayer):
         oh, ow = self.out_hw
         image_kernel = ops.reshape(self.conv.kernel[:, :, :-2, :], (1, -1, self.filters))
         return ops.broadcast_to(image_kernel, (oh * ow, image_kernel.shape[1], self.filters))
-
-
-@register_family("coordconv")
-class CoordConvFamily(Family):
-    description = "CoordConv: Conv2D over the input plus y/x coordinate channels (hard sharing, position-aware)."
-    position_aware = True
-    hard_sharing_hp = None  # the coordinate channels' weights must be zero for that (tests set them)
-    layer_type = CoordConv2D
-
-    def make_layer(self, filters, kernel_size, strides, padding, **hp):
-        return CoordConv2D(filters, kernel_size, strides=strides, padding=padding, **hp)
-
-    def param_count(self, input_shape, filters, kernel_size, strides=1, padding="valid", use_bias=True, **hp):
-        kh, kw = pair(kernel_size, "kernel_size")
-        conv_output_shape(input_shape, kernel_size, strides, padding)  # rejects a kernel larger than a VALID input
-        return kh * kw * (int(input_shape[-1]) + 2) * filters + (filters if use_bias else 0)
-
-    def macs(self, input_shape, filters, kernel_size, strides=1, padding="valid", **hp):
-        kh, kw = pair(kernel_size, "kernel_size")
-        oh, ow = conv_output_shape(input_shape, kernel_size, strides, padding)
-        return oh * ow * kh * kw * (int(input_shape[-1]) + 2) * filters

@@ -17,12 +17,14 @@ Every hook has a default that means "nothing special", so a family declares only
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Mapping, Optional, Tuple, Union
-
-import keras
+from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, Optional, Tuple, Union
 
 from layers.shapes import check_filters, check_padding, conv_output_shape, pair
+
+if TYPE_CHECKING:  # pragma: no cover - the module imports no Keras: listing families stays light
+    import keras
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,10 @@ class Family:
         hard_sharing_hp: family keyword arguments that make the layer a plain convolution
             (used by the golden cross-correlation tests); ``None`` if it cannot be.
         layer_type: the class of the layers :meth:`make_layer` returns; None: found by
-            building a small layer (see :meth:`owns`).
+            building a small layer (see :meth:`owns`). A family may instead name it by
+            ``layer_path`` (``'package.module:Class'``), imported the first time it is asked
+            for: the built-ins do, so that the registry (names, descriptions, formulas,
+            flags) is read without importing Keras.
         pictures: picture kinds of the family's layer, in drawing order; the report draws
             them for the first family layer of the best model (figure 5), ``wsbench train``
             logs them to TensorBoard. ``bench.visualize`` draws the standard kinds
@@ -134,7 +139,7 @@ class Family:
     description: str = ""
     source: str = "built-in"
     hard_sharing_hp: Optional[Dict[str, Any]] = {}
-    layer_type: Optional[type] = None
+    layer_path: str = ""
     pictures: Tuple[str, ...] = ()
     watched_weights: Tuple[str, ...] = ()
     train_flags: Tuple[TrainFlag, ...] = ()
@@ -142,8 +147,16 @@ class Family:
     speed: Optional[SpeedSpec] = None
     position_aware: Optional[bool] = None
 
+    @property
+    def layer_type(self) -> Optional[type]:
+        """The class of the family's layers (from ``layer_path``, imported on first use), or None."""
+        if not self.layer_path:
+            return None
+        module, _, name = self.layer_path.partition(":")
+        return getattr(importlib.import_module(module), name)
+
     # -- what subclasses provide -------------------------------------------------------
-    def make_layer(self, filters: int, kernel_size, strides, padding: str, **hp) -> keras.layers.Layer:
+    def make_layer(self, filters: int, kernel_size, strides, padding: str, **hp) -> "keras.layers.Layer":
         raise NotImplementedError
 
     def hyperparameters(self, hp) -> Dict[str, Any]:
@@ -200,7 +213,7 @@ class Family:
         return self._probed
 
     # -- shared entry points -------------------------------------------------------------
-    def build(self, filters: int, kernel_size, strides=1, padding="valid", **hp) -> keras.layers.Layer:
+    def build(self, filters: int, kernel_size, strides=1, padding="valid", **hp) -> "keras.layers.Layer":
         """Returns a new layer of this family, after validating the shared arguments.
 
         Raises:

@@ -9,6 +9,7 @@ position, matching the mixing.
 
 Like SISWS it can run as one K·rank convolution followed by the weighted sum (``conv``
 route) or mix the kernels per position and apply one locally connected product (``mix``).
+Its family (search space, formulas) is :mod:`layers.families.lrlc`.
 """
 
 from __future__ import annotations
@@ -16,24 +17,9 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from layers.families.lrlc import MIXINGS, check_mixing, check_rank  # noqa: F401  (MIXINGS re-exported)
 from layers.local_ops import locally_connected
-from layers.registry import Family, SpeedSpec, SpeedTarget, register_family
 from layers.routes import ROUTES, RoutedLayer  # noqa: F401  (ROUTES re-exported)
-from layers.shapes import conv_output_shape, pair
-
-MIXINGS = ("row_col", "position")
-
-
-def check_rank(rank) -> int:
-    if isinstance(rank, bool) or not isinstance(rank, int) or rank <= 0:
-        raise ValueError(f"rank={rank!r} is not accepted: give a positive int (the number of basis kernels).")
-    return rank
-
-
-def check_mixing(mixing) -> str:
-    if mixing not in MIXINGS:
-        raise ValueError(f"mixing={mixing!r} is not accepted: use one of {list(MIXINGS)}.")
-    return mixing
 
 
 @keras.saving.register_keras_serializable(package="wsbench")
@@ -116,33 +102,3 @@ class LowRankLocallyConnected2D(RoutedLayer):
         config = super().get_config()
         config.update(rank=self.rank, mixing=self.mixing)
         return config
-
-
-@register_family("lrlc")
-class LRLCFamily(Family):
-    description = "Low-rank locally connected: rank basis kernels mixed by learned per-row/column softmax weights."
-    position_aware = True
-    hard_sharing_hp = {"rank": 1}
-    layer_type = LowRankLocallyConnected2D
-    routes = ("conv", "mix", "auto")
-    speed = SpeedSpec(lambda shape: {"rank": shape.rank}, reference="lrlc",
-                      targets=(SpeedTarget("reference", 0.75, route="auto"),))
-
-    def make_layer(self, filters, kernel_size, strides, padding, **hp):
-        return LowRankLocallyConnected2D(filters, kernel_size, strides=strides, padding=padding, **hp)
-
-    def hyperparameters(self, hp):
-        return {"rank": hp.Choice("rank", [2, 4, 8]), "mixing": hp.Choice("mixing", list(MIXINGS))}
-
-    def param_count(self, input_shape, filters, kernel_size, strides=1, padding="valid", rank=4,
-                    mixing="row_col", use_bias=True, **hp):
-        kh, kw = pair(kernel_size, "kernel_size")
-        oh, ow = conv_output_shape(input_shape, kernel_size, strides, padding)
-        rank, mixing = check_rank(rank), check_mixing(mixing)
-        cells = oh + ow if mixing == "row_col" else oh * ow
-        return kh * kw * int(input_shape[-1]) * filters * rank + cells * rank + (cells * filters if use_bias else 0)
-
-    def macs(self, input_shape, filters, kernel_size, strides=1, padding="valid", rank=4, **hp):
-        kh, kw = pair(kernel_size, "kernel_size")
-        oh, ow = conv_output_shape(input_shape, kernel_size, strides, padding)
-        return oh * ow * filters * rank * (kh * kw * int(input_shape[-1]) + 1)

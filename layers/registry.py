@@ -10,6 +10,7 @@ expose a module (or a ``Family`` subclass) under the entry-point group
 
 from __future__ import annotations
 
+import importlib
 from typing import Dict, List, Optional
 
 from layers.family import Family, SpeedSpec, SpeedTarget, TrainFlag  # noqa: F401  (re-exported)
@@ -24,6 +25,7 @@ class FamilyError(PluginError):
 
 # The built-ins need no loading here: ``layers/__init__.py``, which Python runs before any
 # module of the package, imports layers.families, which registers them (from hard sharing to none).
+# Registering imports no Keras: a built-in names its layer class (Family.layer_path).
 FAMILIES = Registry("family", ENTRY_POINT_GROUP, lambda: None, plural="families", plugin_type=Family,
                     make=instances_of(Family, FamilyError, "register_family"), error=FamilyError)
 
@@ -52,6 +54,20 @@ def get_family(name: str) -> Family:
 def list_families() -> List[str]:
     """Names of all registered families (built-in first, in registration order)."""
     return FAMILIES.names()
+
+
+#: Layers a saved model of the harness may hold besides the families' own.
+OTHER_LAYER_MODULES = ("layers.circular",)
+
+
+def load_layer_classes() -> None:
+    """Imports the layer class of every registered family (and the circular padding of the
+    backbone), so ``keras.saving.load_model`` can rebuild any saved model of a run (a class
+    registers itself with Keras when its module is imported)."""
+    for module in OTHER_LAYER_MODULES:
+        importlib.import_module(module)
+    for name in list_families():
+        get_family(name).layer_type  # noqa: B018 - resolving it imports the class's module
 
 
 def plugin_errors() -> Dict[str, str]:

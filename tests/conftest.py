@@ -23,6 +23,9 @@ import pytest  # noqa: E402
 import layers  # noqa: E402
 
 FAMILY_NAMES = layers.list_families()
+# Importing layers imports no Keras layer class (the registry stays light); tests load saved
+# models (keras.saving.load_model) in any order, so every family's class is made known here.
+layers.load_layer_classes()
 
 
 def _expected_seconds(item) -> float:

@@ -49,8 +49,9 @@ def load(directory: Path) -> None:
     """``<family>.loaded.npy``: the predictions of every ``<family>.keras`` loaded here."""
     import keras
 
-    import layers  # noqa: F401  (registers the layer classes for deserialisation)
+    import layers
 
+    layers.load_layer_classes()  # makes the layer classes known for deserialisation
     for path in sorted(directory.glob("*.keras")):
         model = keras.saving.load_model(path)
         np.save(directory / f"{path.stem}.loaded.npy", np.asarray(model.predict(batch(), verbose=0)))

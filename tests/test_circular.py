@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from bench.run.backbone import build_backbone
-from bench.run.circular import CircularPad2D
+from layers.circular import CircularPad2D
 from layers import get_family, list_families
 
 pytestmark = pytest.mark.backends  # the padding and the invariance hold on every Keras backend

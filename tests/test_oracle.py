@@ -94,3 +94,27 @@ def test_a_kernel_size_no_configuration_can_meet_is_left_out_of_the_cell(digits)
     assert reasons[3] == "" and reasons[5]
     assert hypermodel.shared_choices() == {"kernel_size": [3]}
     assert {values["kernel_size"] for values, _, _ in draws(hypermodel)} == {3}
+
+
+def test_recorded_values_keep_only_the_hyperparameters_that_apply():
+    # keras-tuner fills a conditional hyperparameter that an earlier trial declared into every
+    # later trial with a random value (per_feature for a SISWS trial with fixed grid centroids);
+    # what trials.csv and final.csv record drops it.
+    from bench.run.search_space import active_values
+    from layers import get_family
+
+    declare = get_family("sisws").hyperparameters
+    space = kt.HyperParameters()
+    space.values.update({"centroids": "random4"})
+    declare(space)  # a random-layout trial declares per_feature
+    grid = {"centroids": "grid2x2", "local_normalization": True, "scale": 2.0}
+    filled = space.copy()
+    filled.values = dict(grid)
+    filled.ensure_active_values()  # what keras-tuner's oracle does when it records a trial
+    assert "per_feature" in filled.values
+    assert active_values(declare, filled.values) == grid
+    # Where it applies, it is kept: random centroids, or trainable ones on a grid.
+    random4 = {"centroids": "random4", "local_normalization": True, "scale": 1.0, "per_feature": True}
+    assert active_values(declare, random4) == random4
+    trainable = dict(grid, per_feature=False)
+    assert active_values(get_family("sisws_trainable").hyperparameters, trainable) == trainable

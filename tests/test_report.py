@@ -7,13 +7,14 @@ import math
 import os
 import struct
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from bench.report import tables as report_tables
 from bench.report.build import ReportError, build_report
 from bench.store import ResultsError, newest_run, resolve_run
-from bench.report.style import family_styles
+from bench.report.pareto import correct_counts, pareto_front
 from bench.stats.comparisons import compare_all
 from results_fixture import FIXTURE_RUN, copy_fixture_run
 
@@ -152,19 +153,22 @@ def test_newest_run_errors(tmp_path):
 
 
 # -- pieces ------------------------------------------------------------------------------------------
-def test_pareto_front_by_hand():
-    # (throughput, accuracy): B dominates A; C and D trade off; E ties D on speed but is worse.
-    x = [100, 200, 50, 400, 400]
-    y = [0.80, 0.85, 0.95, 0.70, 0.60]
-    assert report_tables.pareto_front(x, y).tolist() == [False, True, True, True, False]
-
-
-def test_family_styles_are_fixed_by_sorted_names():
-    a = family_styles(["sisws", "conv", "my_plugin"])
-    b = family_styles(["my_plugin", "sisws", "conv"])
-    assert a == b
-    assert len({color for color, _ in a.values()}) == 3
-    assert len({marker for _, marker in a.values()}) == 3
+def test_pareto_front_counts_whole_images_and_needs_throughput_beyond_its_spread():
+    # Cells (correct test images of 360 × 3 seeds, throughput slowest–fastest round):
+    #   A 1068, 10–12k   B 1068, 20–22k (same images as A, faster beyond the spread: dominates A)
+    #   C 1070, 19–23k   (more images than B, overlapping throughput: neither dominates the other)
+    #   D 1050, 30–40k   (fewest images but fastest: dominated by nobody)
+    #   E 1050, 5–6k     (dominated by every other cell)
+    correct, images = [1068, 1068, 1070, 1050, 1050], [1080] * 5
+    low, high = [10e3, 20e3, 19e3, 30e3, 5e3], [12e3, 22e3, 23e3, 40e3, 6e3]
+    assert pareto_front(correct, images, low, high).tolist() == [False, True, True, True, False]
+    # Float means that differ by rounding alone are one count: the tie is exact.
+    final = pd.DataFrame({"family": ["a"] * 3 + ["b"] * 3, "budget": [1] * 6, "status": ["completed"] * 6,
+                          "test_accuracy": [356 / 360 + 1e-9, 356 / 360, 356 / 360 - 1e-9] + [356 / 360] * 3})
+    counts = correct_counts(final, 360).set_index("family")
+    assert counts.loc["a", "correct"] == counts.loc["b", "correct"] == 1068 and counts.loc["a", "images"] == 1080
+    with pytest.raises(ValueError, match="test_images=0"):
+        correct_counts(final, 0)
 
 
 def test_each_family_is_compared_with_conv_seed_by_seed_on_whole_images():
@@ -209,3 +213,64 @@ def test_run_without_sisws_skips_figure_5(tmp_path):
                      "fig4_tuning_curves.png"]
     assert "Figure 5: not drawn" in text
     assert "| my_plugin | 3,000 |" in text
+
+
+def test_run_without_curves_says_why_figure_6_is_missing(built):
+    _, _, text = built
+    section = text[text.index("### Figure 6"):]
+    assert section.startswith("### Figure 6: not drawn")
+    assert "This run has no curves.csv: it was made before wsbench kept every model's validation history" in section
+
+
+def synthetic_curves(run_dir, steps=(20, 40, 60)):
+    """curves.csv rows for every completed final and baseline model of the fixture, with known values."""
+    rows = []
+    for stage in ("final", "baseline"):
+        table = pd.read_csv(run_dir / f"{stage}.csv")
+        for r in table[table["status"] == "completed"].itertuples(index=False):
+            for k, step in enumerate(steps):
+                value = 0.5 + 0.1 * k + 0.01 * (int(r.seed) % 3)
+                rows.append({"run_id": "run_small", "stage": stage, "family": r.family, "budget": int(r.budget),
+                             "trial": "0", "seed": str(int(r.seed)), "step": step, "loss": 2.0 - value,
+                             "val_accuracy": value, "val_loss": 1.5 - value})
+    return rows
+
+
+def test_learning_curves_draw_median_and_range_over_seeds(tmp_path):
+    from bench.report.data import load
+    from bench.report.figures import FIGURES
+    from bench.store import RunDir
+
+    run_dir = copy_fixture_run(tmp_path)
+    rows = synthetic_curves(run_dir)
+    RunDir(run_dir).append("curves", rows)
+    [drawn] = FIGURES.get("fig6_learning_curves")(load(run_dir))
+    frame = pd.DataFrame(rows)
+    want = frame[frame["stage"] == "final"].groupby(["family", "budget", "step"])["val_accuracy"]
+    budget = int(frame["budget"].min())
+    ax = next(ax for ax in drawn.figure.axes if ax.get_ylabel() == "validation accuracy")  # the first budget's
+    line = next(line for line in ax.get_lines() if line.get_gid() == "family:conv")
+    np.testing.assert_allclose(line.get_ydata(), want.median().loc[("conv", budget)].to_numpy())
+    np.testing.assert_array_equal(line.get_xdata(), [20, 40, 60])
+    band = next(c for c in ax.collections if c.get_gid() == "family:conv")
+    ys = band.get_paths()[0].vertices[:, 1]
+    assert ys.min() == pytest.approx(want.min().loc[("conv", budget)].min())
+    assert ys.max() == pytest.approx(want.max().loc[("conv", budget)].max())
+    text = build_report(run_dir).read_text()
+    assert "![Figure 6: learning curves of the final models" in text
+    assert (run_dir / "figures" / "fig6_learning_curves.png").stat().st_size > 5000
+
+
+def test_a_feature_the_layers_lack_is_refused_before_anything_is_written(tmp_path):
+    run_dir = copy_fixture_run(tmp_path)
+    with pytest.raises(ReportError, match=r"feature=999 is not accepted"):
+        build_report(run_dir, feature=999)
+    assert not (run_dir / "report.md").exists() and not (run_dir / "figures").exists()
+    with pytest.raises(ReportError, match=r"feature=-1 is not accepted"):
+        build_report(run_dir, feature=-1)
+
+
+def test_rebuild_line_names_a_command_for_the_run_s_directory(built):
+    run_dir, _, text = built
+    where = run_dir.parent  # a temporary directory: outside the working directory, named absolutely
+    assert f"`make report RUN=run_small RESULTS={where}` (or `wsbench report --results-dir {where} run_small`)" in text

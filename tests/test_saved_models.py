@@ -73,6 +73,30 @@ def test_saved_model_loads_with_same_configs_and_predictions(relpath, golden):
     np.testing.assert_allclose(got["predictions"], expected["predictions"], rtol=0, atol=1e-6)
 
 
+LOAD_ALONE = """
+import sys, keras, layers
+layers.load_layer_classes()
+for path in sys.argv[1:]:
+    keras.saving.load_model(path, compile=False)
+print(sorted(m for m in sys.modules if m == "bench" or m.startswith("bench.")))
+"""
+
+
+def test_every_kind_of_saved_model_loads_with_the_layers_package_alone():
+    # A fresh process (the test process has imported everything): `layers.load_layer_classes()`
+    # makes every class a run's saved models hold known, the circular padding of the study's
+    # runs included, without the harness.
+    import os
+    import subprocess
+
+    paths = [ROOT / "reference" / "default-digits" / "models" / "sisws__3000.keras",
+             ROOT / "reference" / "study-shapes-aligned" / "models" / "coordconv__10000.keras"]
+    proc = subprocess.run([sys.executable, "-c", LOAD_ALONE, *map(str, paths)], capture_output=True, text=True,
+                          timeout=300, cwd=ROOT, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip().splitlines()[-1] == "[]"
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["--regenerate"]:
         regenerate()

@@ -58,3 +58,18 @@ def test_rebuilding_replaces_the_logs(sessions):
     found, run_dir = sessions
     (run_dir / "tensorboard" / "stale-session").mkdir()
     assert set(read_sessions(write_hparams(run_dir))) == set(found)
+
+
+def test_rebuilding_unchanged_tables_leaves_the_files_as_they_were(tmp_path):
+    # Same names, same bytes, not even rewritten: a committed run's logs do not churn.
+    run_dir = copy_fixture_run(tmp_path)
+    logdir = write_hparams(run_dir)
+
+    def files():
+        return {p.relative_to(logdir): (p.read_bytes(), p.stat().st_mtime_ns) for p in logdir.rglob("*") if p.is_file()}
+
+    before = files()
+    assert all("tfevents" in p.name for p in before)
+    write_hparams(run_dir)
+    assert files() == before
+    assert [p.name for p in run_dir.iterdir() if p.name.startswith(".tensorboard")] == []  # no scratch left

@@ -1,4 +1,5 @@
-"""bench.run.throughput: analytic MACs against hand counts, measurement sanity, resumable run files."""
+"""bench.run.throughput: analytic MACs against hand counts, interleaved measurement, step memory in
+fresh processes, resumable run files."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import layers
 from bench.run import throughput
 from bench.run.backbone import block_input_shapes, block_widths, build_backbone
 from bench.store import ResultsError as RunFilesError  # noqa: N814
-from bench.run.throughput import measure_model, measure_run, model_macs
+from bench.run.step_memory import step_memory
+from bench.run.throughput import measure_model, measure_models, measure_run, model_macs
 from results_fixture import copy_fixture_run
 
 
@@ -74,13 +76,12 @@ def tiny_model():
 
 def test_measure_model_gives_positive_finite_figures(tiny_model):
     before = [w.copy() for w in tiny_model.get_weights()]
-    out = measure_model(tiny_model, "sisws", (8, 8, 1), 10, batch=16, repeats=3, warmup=1, steps=2, latency_calls=3)
-    assert out["repeats"] == 3 and out["batch"] == 16
+    out = measure_model(tiny_model, "sisws", (8, 8, 1), 10, batch=16, repeats=3, warmup=1, min_sample_s=0.005)
+    assert out["repeats"] == 3 and out["batch"] == 16 and out["timing"] == "interleaved"
     for key in ("train_img_s", "infer_img_s", "latency_ms_b1"):
         low, mid, high = out[f"{key}_min"], out[key], out[f"{key}_max"]
         assert all(math.isfinite(v) and v > 0 for v in (low, mid, high)), key
         assert low <= mid <= high, key
-    assert math.isfinite(out["peak_rss_mb"]) and out["peak_rss_mb"] > 0
     assert out["params"] == sum(int(np.prod(w.shape)) for w in tiny_model.trainable_weights)
     assert out["macs_per_image"] == 5120 + 4864 + 40
     assert out["device"].startswith(("CPU (", "GPU: "))
@@ -89,15 +90,54 @@ def test_measure_model_gives_positive_finite_figures(tiny_model):
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("bad", [{"batch": 0}, {"repeats": 0}, {"warmup": -1}, {"steps": 1.5}])
+def test_models_are_timed_in_interleaved_rounds(tiny_model, monkeypatch):
+    # Every round times every model's three calls once, each round starting one task later.
+    seen = []
+    real = throughput.time_interleaved
+
+    def recording(tasks, repeats, **kwargs):
+        seen.append((list(tasks), repeats))
+        return real(tasks, repeats, **kwargs)
+
+    monkeypatch.setattr(throughput, "time_interleaved", recording)
+    other = build_backbone("conv", (8, 8, 1), 10, 2)
+    out = measure_models({"a": (tiny_model, "sisws"), "b": (other, "conv")}, (8, 8, 1), 10, batch=8, repeats=2,
+                         min_sample_s=0.001)
+    assert seen == [([("a", "train"), ("a", "infer"), ("a", "latency"), ("b", "train"), ("b", "infer"),
+                      ("b", "latency")], 2)]
+    assert set(out) == {"a", "b"} and out["b"]["macs_per_image"] == model_macs(other, "conv")
+
+
+@pytest.mark.parametrize("bad", [{"batch": 0}, {"repeats": 0}, {"warmup": -1}, {"min_sample_s": 0}])
 def test_measure_model_rejects_bad_settings(tiny_model, bad):
     name = next(iter(bad))
     with pytest.raises(ValueError, match=f"{name}="):
         measure_model(tiny_model, "sisws", (8, 8, 1), 10, **bad)
 
 
+def test_step_memory_is_a_figure_of_the_model_not_of_the_measuring_order():
+    # Each model is measured in its own fresh process: the same model measured first and
+    # last, with others between, gives the same figure up to step-to-step noise (the peak RSS
+    # of earlier runs rose by 40 % from the first model measured to the last), and a larger
+    # model needs more.
+    models = run_models("conv__3000", "sisws_trainable__3000", "conv__3000", "conv__300")
+    mib, note = step_memory(models, (8, 8, 1), 10, 32)
+    assert note == ""
+    first, last, small = mib[0], mib[2], mib[3]
+    assert all(v is not None and v > 0 for v in mib.values()), mib
+    assert abs(first - last) / first < 0.3, mib
+    assert small < first, mib
+
+
 # -- a whole run ----------------------------------------------------------------------------------
-FAST = dict(batch=8, repeats=1, warmup=1, steps=1, latency_calls=1)
+FAST = dict(batch=8, repeats=1, warmup=1, min_sample_s=0.001, memory=False)
+
+
+def run_models(*names):
+    """Index → path of the fixture run's saved models ``names`` (e.g. 'conv__3000')."""
+    from results_fixture import FIXTURE_RUN
+
+    return {i: FIXTURE_RUN / "models" / f"{name}.keras" for i, name in enumerate(names)}
 
 
 def _completed_cells(run_dir):
@@ -118,14 +158,14 @@ def test_measure_run_resumes_without_duplicating_rows(tmp_path, monkeypatch):
     assert len(table) == len(cells)
     assert not table.duplicated(["family", "budget"]).any()
     new = table[(table["family"] == dropped["family"]) & (table["budget"] == dropped["budget"])].iloc[0]
-    assert new["repeats"] == 1 and new["batch"] == 8 and new["train_img_s"] > 0
+    assert new["repeats"] == 1 and new["batch"] == 8 and new["train_img_s"] > 0 and new["timing"] == "interleaved"
     on_disk = pd.read_csv(run_dir / "throughput.csv")
     pd.testing.assert_frame_equal(on_disk, table, check_dtype=False)
     assert sorted(p.name for p in run_dir.iterdir() if p.name.endswith(".tmp")) == []
 
     # A second call has nothing left to do and writes nothing.
     calls = []
-    monkeypatch.setattr(throughput, "measure_model", lambda *a, **k: calls.append(a))
+    monkeypatch.setattr(throughput, "measure_models", lambda *a, **k: calls.append(a))
     again = measure_run(run_dir, **FAST)
     assert calls == [] and len(again) == len(cells)
     pd.testing.assert_frame_equal(pd.read_csv(run_dir / "throughput.csv"), on_disk)
@@ -136,7 +176,7 @@ def test_measure_run_names_missing_models_before_measuring(tmp_path, monkeypatch
     (run_dir / "throughput.csv").unlink()
     victim = next((run_dir / "models").glob("*.keras"))
     victim.unlink()
-    monkeypatch.setattr(throughput, "measure_model", lambda *a, **k: pytest.fail("measured despite a missing model"))
+    monkeypatch.setattr(throughput, "measure_models", lambda *a, **k: pytest.fail("measured despite a missing model"))
     with pytest.raises(RunFilesError, match=victim.name):
         measure_run(run_dir, **FAST)
     assert not (run_dir / "throughput.csv").exists()

@@ -202,19 +202,48 @@ def test_legend_image_shows_every_centroid_colour():
     assert not (np.abs(image - np.asarray(viz.centroid_colors(6)[5])).max(axis=-1) < 0.02).any()
 
 
-def test_similarity_figure_names_the_centroids_in_layer_coordinates():
+def test_similarity_figure_draws_the_centroids_on_the_output_grid():
+    # Layer coordinates 0..scale map onto output cells 0..size-1: with scale 2 on a 9×9 map,
+    # the 3×3 grid's first centroid at (0.5, 0.5) sits on cell (2, 2).
     layer = grid_sisws((3, 3), out_hw=(9, 9), scale=2.0)
-    fig = viz.similarity_figure(layer)
+    fig = viz.similarity_figure(layer, unit="image pixel")
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels[0].startswith("centroid 0 (0.50, 0.50)") and len(labels) == 9
+    assert labels[0] == "centroid 0 at (2.0, 2.0)" and len(labels) == 9
+    assert ax.get_xlabel() == "column (image pixels)" and ax.get_ylabel().startswith("row (image pixels")
     x0, x1 = ax.get_xlim()
-    assert x0 <= 0.0 and x1 >= 2.0
+    assert x0 <= -0.5 and x1 >= 8.5
     drawn = ax.collections[0].get_offsets()
-    np.testing.assert_allclose(drawn, to_np(layer.centroids)[0])
+    np.testing.assert_allclose(drawn, to_np(layer.centroids)[0] / 2.0 * 8)
     image = viz.figure_to_image(fig)
     assert image.shape[-1] == 3 and image.shape[0] > 100
+
+
+@pytest.mark.parametrize("normalised", [True, False])
+def test_similarity_figure_says_mixing_weight_for_every_layer(normalised):
+    layer = built(SISWS2D(3, 3, padding="same", n_centroids=(2, 2), local_normalization=normalised), (8, 8, 1))
+    title = viz.similarity_figure(layer).axes[0].get_title()
+    assert "mixing weight S_s(i, j)" in title and ("share" not in title and "similarity S" not in title)
+    assert ("normalised: a cell's weights sum to 1" in title) == normalised
+
+
+def test_similarity_figure_draws_the_feature_asked_for():
+    layer = built(SISWS2D(4, 3, padding="same", n_centroids=3, per_feature=True, seed=1), (8, 8, 1))
+    centroids = to_np(layer.centroids)  # [F, S, 2]: one set per feature
+    for feature in (0, 3):
+        fig = viz.similarity_figure(layer, feature=feature)
+        np.testing.assert_allclose(fig.axes[0].collections[0].get_offsets(), centroids[feature] * 7)
+        assert f"feature {feature} of 4" in fig.axes[0].get_title()
+    with pytest.raises(ValueError, match=r"feature=4 is not accepted.*0\.\.3"):
+        viz.similarity_figure(layer, feature=4)
+
+
+def test_centroid_colours_are_not_the_family_palette():
+    from bench.report.style import family_styles
+
+    families = {tuple(round(v, 3) for v in color) for color, _ in family_styles(layers.list_families()).values()}
+    assert not families & {tuple(round(v, 3) for v in c) for c in viz.centroid_colors(viz.MAX_CENTROID_COLORS)}
 
 
 def test_kernel_grid_figure_has_one_panel_per_filter_and_a_legend_when_coded():

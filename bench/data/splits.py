@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from bench.data.registry import DatasetError
 
@@ -49,6 +48,8 @@ def split_indices(y: np.ndarray, n_held: int, seed: int, num_classes: int):
     counts = np.bincount(y, minlength=num_classes)
     present = int((counts > 0).sum())
     can_stratify = counts[counts > 0].min() >= 2 and present <= n_held <= len(y) - present
+    from sklearn.model_selection import train_test_split  # here: scikit-learn takes a second to import
+
     kept, held = train_test_split(np.arange(len(y)), test_size=n_held, random_state=seed,
                                   stratify=y if can_stratify else None)
     return kept, held

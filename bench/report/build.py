@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from bench.report.data import ReportError, load
-from bench.report.figures import FIGURES
+from bench.report.figures import FIGURES, NotDrawn
 from bench.report.markdown import render_markdown
 from bench.report.style import save
 from bench.store.atomic import write_text_atomic
@@ -21,36 +21,57 @@ from bench.store.tensorboard import write_hparams
 __all__ = ["ReportError", "build_report"]
 
 
-def build_report(run_dir: Path, in_progress: Optional[dict] = None) -> Path:
+def figure_summary(draw, name: str) -> str:
+    """The first paragraph of a figure function's docstring, on one line (else its name)."""
+    return " ".join((draw.__doc__ or name).strip().split("\n\n")[0].split())
+
+
+def draw_figures(data):
+    """Every registered figure drawn in memory, in order: (summary, pictures, why not drawn).
+
+    Raises:
+        ReportError: a figure failed on a missing file or a bad value (named).
+    """
+    figures = []
+    for name in FIGURES.names():
+        draw = FIGURES.get(name)
+        try:
+            figures.append((figure_summary(draw, name), draw(data), ""))
+        except NotDrawn as reason:
+            figures.append((figure_summary(draw, name), [], str(reason)))
+        except (OSError, ValueError) as exc:
+            raise ReportError(f"figure {name}: {exc}") from exc
+    return figures
+
+
+def build_report(run_dir: Path, in_progress: Optional[dict] = None, feature: int = 0) -> Path:
     """Writes ``run_dir/report.md`` and ``run_dir/figures/*.png`` from the stored results.
+
+    Every figure is drawn before anything is written, so a figure that fails (a missing
+    model, a ``feature`` a layer does not have) leaves the run's files as they were.
 
     Args:
         run_dir: results/<run>.
         in_progress: the details of the process writing the run now (see
             :meth:`bench.store.RunDir.holder`), or None.
+        feature: the output channel figure 5 draws the similarity map of.
 
     Returns:
         The path of report.md.
 
     Raises:
         ReportError: run.json, a table, or a model file a figure draws is missing or
-            corrupted (named in the message).
+            corrupted (named in the message), or ``feature`` is out of range.
     """
-    data = load(run_dir, in_progress)
+    data = load(run_dir, in_progress, feature=feature)
+    figures = draw_figures(data)
     fig_dir = data.run.path / "figures"
     fig_dir.mkdir(exist_ok=True)
     for stale in fig_dir.glob("*.png"):  # a rebuild must not keep figures of an earlier report
         stale.unlink()
-    figures = []
-    for name in FIGURES.names():
-        draw = FIGURES.get(name)
-        try:
-            drawn = draw(data)
-        except (OSError, ValueError) as exc:
-            raise ReportError(f"figure {name}: {exc}") from exc
+    for _, drawn, _ in figures:
         for picture in drawn:
             save(picture.figure, fig_dir / f"{picture.name}.png")
-        figures.append(((draw.__doc__ or name).strip().splitlines()[0], drawn))
     report = data.run.path / "report.md"
     write_text_atomic(report, render_markdown(data, figures))
     write_hparams(data.run.path)

@@ -33,6 +33,8 @@ class ReportData:
         final, trials, throughput: the tables.
         baseline: baseline.csv (empty when the run has no plain-recipe baseline).
         correct: correct.csv (empty when the run predates per-image results).
+        curves: curves.csv, every validation of every model (empty for a run made before
+            wsbench kept learning curves; :attr:`has_curves` tells the two apart).
         families: families in the run's configured order (then any others found).
         summary: one row per family × budget, with its comparison with the reference
             (see :func:`bench.report.tables.accuracy_summary`, :func:`~bench.report.tables.with_comparisons`).
@@ -44,6 +46,7 @@ class ReportData:
         cap: the seed cap of a run that added seeds where verdicts were open, else None.
         styles: family → (colour, marker), the same in every figure.
         in_progress: the process writing the run now, or None.
+        feature: the output channel figure 5 draws the similarity map of (``--feature``).
     """
 
     run: RunDir
@@ -63,6 +66,13 @@ class ReportData:
     cap: Optional[int] = None
     styles: Dict[str, Tuple[tuple, str]] = field(default_factory=dict)
     in_progress: Optional[dict] = None
+    curves: pd.DataFrame = field(default_factory=pd.DataFrame)
+    feature: int = 0
+
+    @property
+    def has_curves(self) -> bool:
+        """Whether the run keeps learning curves (curves.csv exists)."""
+        return self.run.has("curves")
 
     @property
     def budgets(self) -> List[int]:
@@ -100,12 +110,20 @@ def verdict_rules(meta: Dict[str, Any]) -> Tuple[float, Optional[int]]:
     return margin, cap
 
 
-def load(run_dir: Path, in_progress: Optional[dict] = None) -> ReportData:
+def load(run_dir: Path, in_progress: Optional[dict] = None, feature: int = 0) -> ReportData:
     """Reads a run for the report.
 
+    Args:
+        run_dir: results/<run>.
+        in_progress: the details of the process writing the run now, or None.
+        feature: the output channel figure 5 draws (checked against each layer when drawn).
+
     Raises:
-        ReportError: run.json or a table is missing or corrupted (named), or final.csv is empty.
+        ReportError: run.json or a table is missing or corrupted (named), or final.csv is empty;
+            ``feature`` is not an int >= 0.
     """
+    if isinstance(feature, bool) or not isinstance(feature, int) or feature < 0:
+        raise ReportError(f"feature={feature!r} is not accepted: give an output channel, an int >= 0.")
     from bench.report.style import family_styles
 
     run = RunDir(run_dir)
@@ -116,7 +134,7 @@ def load(run_dir: Path, in_progress: Optional[dict] = None) -> ReportData:
         measured = meta.get("config", {}).get("throughput", True)  # a profile may skip the stage (study)
         throughput = (run.require("throughput", hint=f"measure it with `wsbench throughput {run_dir}`")
                       if measured else run.read("throughput"))
-        baseline, correct = run.read("baseline"), run.read("correct")
+        baseline, correct, curves = run.read("baseline"), run.read("correct"), run.read("curves")
     except ResultsError as exc:
         raise ReportError(str(exc)) from None
     families = tables.family_order(meta, final, trials, throughput)
@@ -129,9 +147,4 @@ def load(run_dir: Path, in_progress: Optional[dict] = None) -> ReportData:
     return ReportData(run, meta, final, trials, throughput, baseline, correct, families,
                       tables.with_comparisons(summary, comparisons),
                       tables.accuracy_summary(baseline, families, images, bits_by_cell(correct, "baseline")),
-                      comparisons, images, margin, ALPHA, cap, family_styles(families), in_progress)
-
-
-def points(fraction: float) -> str:
-    """A difference of accuracies in percentage points, e.g. '+1.4'."""
-    return "—" if fraction is None or not math.isfinite(fraction) else f"{100 * fraction:+.1f}"
+                      comparisons, images, margin, ALPHA, cap, family_styles(families), in_progress, curves, feature)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
-import pandas as pd
 
+if TYPE_CHECKING:  # pragma: no cover - figure modules import this while `wsbench figures` lists them
+    import pandas as pd
 
 def text_or_empty(value) -> str:
     """``value`` as text; None and NaN as ''."""
@@ -42,6 +43,24 @@ def fmt_p(p) -> str:
     if p is None or (isinstance(p, float) and math.isnan(p)):
         return "n/a"
     return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def points(fraction: float) -> str:
+    """An accuracy difference for people: 0.02 → '2 percentage points'."""
+    value = 100 * float(fraction)
+    return f"{value:.0f} percentage points" if abs(value - round(value)) < 1e-9 else f"{value:.1f} percentage points"
+
+
+def pts(fraction, signed: bool = True) -> str:
+    """An accuracy (difference) as a number of percentage points: '+1.4' (signed) or '1.4'."""
+    if fraction is None or not math.isfinite(float(fraction)):
+        return "—"
+    return f"{100 * float(fraction):+.1f}" if signed else f"{100 * float(fraction):.1f}"
+
+
+def interval_pts(low, high) -> str:
+    """An interval of accuracy differences in percentage points: '[-1.2, +0.4]'."""
+    return "—" if not (math.isfinite(float(low)) and math.isfinite(float(high))) else f"[{pts(low)}, {pts(high)}]"
 
 
 def fmt_spread(median, low, high, digits: int = 0) -> str:
@@ -97,14 +116,17 @@ def accuracy_detail_markdown(summary: pd.DataFrame) -> str:
 
 
 def throughput_markdown(throughput: pd.DataFrame, families: Sequence[str]) -> str:
-    """Median (min–max over repeats) of train / inference images/s and batch-1 latency."""
+    """Median (min–max over rounds) of train / inference images/s and batch-1 latency, and
+    the step memory where the run measured it (a run made before it has none: the peak RSS
+    it recorded measured the process, not the model, and is not shown)."""
     rank = {f: i for i, f in enumerate(families)}
     table = throughput.assign(_o=throughput["family"].map(lambda f: rank.get(f, len(rank))),
                               _b=throughput["budget"].astype(float)).sort_values(["_o", "_b"])
+    memory = "step_mem_mb" in table and table["step_mem_mb"].astype(float).notna().any()
     rows = [[r.family, fmt_budget(r.budget), fmt_int(r.params), fmt_int(r.macs_per_image),
              fmt_spread(r.train_img_s, r.train_img_s_min, r.train_img_s_max),
              fmt_spread(r.infer_img_s, r.infer_img_s_min, r.infer_img_s_max),
-             fmt_spread(r.latency_ms_b1, r.latency_ms_b1_min, r.latency_ms_b1_max, digits=2),
-             fmt_int(r.peak_rss_mb)] for r in table.itertuples(index=False)]
-    return markdown_table(rows, ["family", "budget", "params", "MACs / image", "train img/s", "inference img/s",
-                                 "latency batch 1 (ms)", "peak RSS (MB)"], "lrrrrrrr")
+             fmt_spread(r.latency_ms_b1, r.latency_ms_b1_min, r.latency_ms_b1_max, digits=2)]
+            + ([fmt_float(float(r.step_mem_mb), digits=1)] if memory else []) for r in table.itertuples(index=False)]
+    header = ["family", "budget", "params", "MACs / image", "train img/s", "inference img/s", "latency batch 1 (ms)"]
+    return markdown_table(rows, header + (["step memory (MiB)"] if memory else []), "lrrrrrr" + ("r" if memory else ""))

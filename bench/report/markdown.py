@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import List, Sequence, Tuple
 
@@ -10,6 +11,19 @@ from bench.report import formatting as fmt
 from bench.report.data import ReportData
 from bench.report.figures import Drawn
 from bench.stats import REFERENCE
+
+def rebuild_command(run_dir: Path) -> str:
+    """How to rebuild this report, for a run kept where ``run_dir`` is: `make report RUN=<name>`
+    plus ``RESULTS=<its directory>`` when that is not ``results`` (relative to the working
+    directory, the repository root for ``make``; absolute when outside it)."""
+    parent = Path(run_dir).resolve().parent
+    relative = os.path.relpath(parent, Path.cwd())
+    where = str(parent) if relative.startswith("..") else relative
+    if where == "results":
+        return f"`make report RUN={run_dir.name}` (or `wsbench report {run_dir.name}`)"
+    return (f"`make report RUN={run_dir.name} RESULTS={where}` (or `wsbench report --results-dir {where} "
+            f"{run_dir.name}`)")
+
 
 def _get(mapping, *keys, default="unknown"):
     for key in keys:
@@ -79,15 +93,16 @@ def _count(value) -> str:
     return f"{int(value):,}" if isinstance(value, (int, float)) else "?"
 
 
-def render_markdown(data: ReportData, figures: Sequence[Tuple[str, List[Drawn]]]) -> str:
-    """The whole report.md text; ``figures`` holds (summary line, pictures) per figure, in order."""
+def render_markdown(data: ReportData, figures: Sequence[Tuple[str, List[Drawn], str]]) -> str:
+    """The whole report.md text; ``figures`` holds (summary, pictures, why not drawn) per
+    figure, in order (see :func:`bench.report.build.draw_figures`)."""
     run, meta, summary, throughput = data.run, data.meta, data.summary, data.throughput
     comparison = checks.baseline_comparison(summary, data.baseline_summary, data.families)
     defects = checks.defects(comparison)
     # No build timestamp: rebuilding from the same results must give the same file (no diff to commit).
     lines = [f"# wsbench report: {meta.get('run_id', run.name)}", "",
              f"Built by `wsbench report` from the stored results in `{run.name}/` alone (nothing was retrained; "
-             f"`make report RUN={run.name}` rebuilds it).", ""]
+             f"{rebuild_command(run.path)} rebuilds it).", ""]
     if data.in_progress is not None:
         lines += [f"> **This run is in progress** (pid {data.in_progress.get('pid', '?')} on host "
                   f"{data.in_progress.get('host', '?')}); the tables hold what it has recorded so far.", ""]
@@ -102,7 +117,7 @@ def render_markdown(data: ReportData, figures: Sequence[Tuple[str, List[Drawn]]]
     lines += ["## Test accuracy", "",
               "Mean ± standard deviation of test accuracy over seeds, per family and parameter budget, after tuning. "
               f"{fmt.NOT_CONVERGED}: a seed's validation accuracy was still improving in the last fifth of its steps; "
-              f"{fmt.BELOW_BASELINE}: more than {checks.DEFECT * 100:.0f} points below the family's plain recipe; "
+              f"{fmt.BELOW_BASELINE}: more than {fmt.points(checks.DEFECT)} below the family's plain recipe; "
               "**infeasible**: no configuration of the family lands within the budget's tolerance.", "",
               fmt.accuracy_pivot_markdown(summary, defects), ""]
     if not data.baseline_summary.empty:
@@ -125,8 +140,8 @@ def render_markdown(data: ReportData, figures: Sequence[Tuple[str, List[Drawn]]]
     if not comparison.empty:
         lines += ["### Tuned against the plain recipe", "",
                   f"A tuned cell whose mean over the seeds both stages trained falls more than "
-                  f"{checks.DEFECT * 100:.0f} points below its family's untuned recipe would be a defect of the "
-                  f"protocol. Defects: {', '.join(defects) or 'none'}.", "",
+                  f"{fmt.points(checks.DEFECT)} below its family's untuned recipe would be a defect of the protocol. "
+                  f"Defects: {', '.join(defects) or 'none'}.", "",
                   sections.baseline_markdown(comparison), ""]
     val_images = int(((meta.get("dataset") or {}).get("sizes") or {}).get("val") or 0)
     lines += ["### Tuning effort, and whether tuning could rank", "",
@@ -137,24 +152,51 @@ def render_markdown(data: ReportData, figures: Sequence[Tuple[str, List[Drawn]]]
               "", sections.lead_markdown(checks.tuning_lead(data.trials, summary, data.families, max(val_images, 1)),
                                          checks.edge_flags(meta, data.trials, data.final, data.families)), ""]
 
-    first = throughput.iloc[0] if len(throughput) else None
-    setting = (f"batch {int(first['batch'])}, median of {int(first['repeats'])} timed repeats after warm-up "
-               f"(min–max in parentheses), device {first['device']}") if first is not None else (
-        f"not measured: this run's profile skips the stage (`wsbench throughput {run.path}` measures it)")
-    lines += ["## Throughput", "",
-              f"Best model of each family × budget; {setting}. MACs are the analytic multiply-accumulates per image "
-              f"(family layers and the classifier). Peak RSS is the process's resident memory while measuring.", "",
-              fmt.throughput_markdown(throughput, data.families), ""]
+    lines += throughput_section(data)
     lines += ["## Figures", ""] + figures_markdown(figures)
     return "\n".join(lines)
 
 
-def figures_markdown(figures: Sequence[Tuple[str, List[Drawn]]]) -> List[str]:
-    """One section per figure: its picture, several under the figure's summary, or 'not drawn'."""
+def throughput_section(data: ReportData) -> List[str]:
+    """## Throughput: how it was measured, what it is (and what ``wsbench speed`` is), the table."""
+    throughput = data.throughput
+    if throughput.empty:
+        return ["## Throughput", "", f"Not measured: this run's profile skips the stage (`wsbench throughput "
+                                     f"{data.run.path}` measures it).", ""]
+    first = throughput.iloc[0]
+    batch, repeats, device = int(first["batch"]), int(first["repeats"]), first["device"]
+    if str(first.get("timing")) == "interleaved":
+        how = (f"all timed together after the run in {repeats} interleaved rounds (each round times every model's "
+               f"training step, inference call and batch-1 call once, in rotating order, so load from other "
+               f"processes hits every model alike); median over rounds, the slowest and fastest round in parentheses")
+    else:
+        how = (f"median of {repeats} timed repeats after warm-up, one model after another (min–max in parentheses; "
+               f"this run predates interleaved rounds)")
+    text = [f"Best model of each family × budget; {how}; batch {batch}, device {device}. What is timed is the whole "
+            f"tuned model at its budget (its solved widths, Keras `train_on_batch` with Adam), so families meet at "
+            f"equal parameters. `wsbench speed` times something else: one layer's training step at equal shape (the "
+            f"same filters for every family). A family whose layer is slower there can train faster here, with "
+            f"fewer filters at the same budget; the two do not contradict each other. MACs are the analytic "
+            f"multiply-accumulates per image (family layers and the classifier)."]
+    if "step_mem_mb" in throughput and throughput["step_mem_mb"].astype(float).notna().any():
+        text.append("Step memory is TensorFlow's allocator peak during one training step above what was in use "
+                    "before it (activations, gradients and temporaries), each model measured in a fresh process "
+                    "(with TensorFlow, whatever the run's backend).")
+    elif "peak_rss_mb" in throughput:
+        text.append("This run recorded the measuring process's peak resident memory, which rose with the order in "
+                    "which models were measured; it is not shown. A run made now records each model's step memory, "
+                    "measured in a fresh process.")
+    return ["## Throughput", "", " ".join(text), "", fmt.throughput_markdown(throughput, data.families), ""]
+
+
+def figures_markdown(figures: Sequence[Tuple[str, List[Drawn], str]]) -> List[str]:
+    """One section per figure: its picture, several under the figure's summary, or why it is
+    not drawn (the figure's own reason, else 'nothing to draw')."""
     lines = []
-    for number, (summary, drawn) in enumerate(figures, start=1):
+    for number, (summary, drawn, why_not) in enumerate(figures, start=1):
         if not drawn:
-            lines += [f"### Figure {number}: not drawn", "", f"{summary} Nothing to draw in this run.", ""]
+            lines += [f"### Figure {number}: not drawn", "", f"{summary} {why_not or 'Nothing to draw in this run.'}",
+                      ""]
         elif len(drawn) == 1:
             caption = f"Figure {number}: {drawn[0].caption}"
             lines += [f"### {caption}", "", f"![{caption}](figures/{drawn[0].name}.png)", ""]

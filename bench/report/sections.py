@@ -10,20 +10,9 @@ from typing import List
 import pandas as pd
 
 from bench.report import checks
-from bench.report.formatting import fmt_budget, fmt_float, fmt_p, markdown_table
+from bench.report.formatting import fmt_budget, fmt_float, fmt_p, interval_pts, markdown_table, points, pts
 from bench.stats import REFERENCE
 from bench.stats.signflip import smallest_p
-
-
-def pts(fraction, signed: bool = True) -> str:
-    """A fraction as percentage points: '+1.4' (signed) or '1.4'."""
-    if fraction is None or not math.isfinite(float(fraction)):
-        return "—"
-    return f"{100 * float(fraction):+.1f}" if signed else f"{100 * float(fraction):.1f}"
-
-
-def interval_pts(low, high) -> str:
-    return "—" if not (math.isfinite(float(low)) and math.isfinite(float(high))) else f"[{pts(low)}, {pts(high)}]"
 
 
 def baseline_markdown(comparison: pd.DataFrame) -> str:
@@ -89,10 +78,10 @@ def answer_markdown(data, comparison: pd.DataFrame) -> List[str]:
                 f"**Not converged** (validation still improving in the last fifth): {', '.join(stuck['final'])}.")]
     if not data.baseline_summary.empty:
         defects = checks.defects(comparison)
-        lines.append(f"- **Tuning never lost to the plain recipe** by more than {checks.DEFECT * 100:.0f} points "
+        lines.append(f"- **Tuning never lost to the plain recipe** by more than {points(checks.DEFECT)} "
                      f"(paired over the seeds both trained)." if not defects else
-                     f"- **Protocol defect**: tuned below the plain recipe by more than {checks.DEFECT * 100:.0f} "
-                     f"points at {', '.join(defects)}.")
+                     f"- **Protocol defect**: tuned below the plain recipe by more than {points(checks.DEFECT)} "
+                     f"at {', '.join(defects)}.")
     if comparisons.empty:
         return lines + [f"- No comparison with `{REFERENCE}`: it has no model at any budget with another family."]
     m, n_min = len(comparisons), int(comparisons["n"].min())

@@ -1,10 +1,10 @@
 """The report's tables, computed from stored results: accuracy with uncertainty and the
-comparison with the reference, tuning effort, tuning curves and the Pareto frontier."""
+comparison with the reference, tuning effort (the Pareto front is :mod:`bench.report.pareto`)."""
 
 from __future__ import annotations
 
 import math
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 import pandas as pd
@@ -97,29 +97,3 @@ def tuning_effort(trials: pd.DataFrame, families: Sequence[str]) -> pd.DataFrame
                      "best_val_accuracy": float(val.max()) if len(val) else math.nan,
                      "wall_s": float(group["wall_s"].astype(float).sum(skipna=True))})
     return ordered(pd.DataFrame(rows), families)
-
-
-def best_so_far(trials: pd.DataFrame) -> pd.DataFrame:
-    """Per family × budget, the best validation accuracy after each trial (NaN until the
-    first completed trial), ordered by trial_index."""
-    out = []
-    for _, group in trials.groupby(["family", "budget"], sort=False):
-        group = group.sort_values("trial_index").copy()
-        val = group["val_accuracy"].astype(float).where(group["status"] == "completed")
-        group["best_so_far"] = val.cummax().ffill()  # an infeasible trial keeps the best so far
-        out.append(group)
-    return pd.concat(out, ignore_index=True) if out else trials.assign(best_so_far=[])
-
-
-def pareto_front(x: Iterable[float], y: Iterable[float]) -> np.ndarray:
-    """Boolean mask of the points no other point beats on both axes (higher is better on both).
-
-    A point is dominated when another is at least as good on x and y and better on one.
-    """
-    xs, ys = np.asarray(list(x), dtype=float), np.asarray(list(y), dtype=float)
-    keep = np.ones(len(xs), dtype=bool)
-    for i in range(len(xs)):
-        better_or_equal = (xs >= xs[i]) & (ys >= ys[i])
-        strictly = (xs > xs[i]) | (ys > ys[i])
-        keep[i] = not np.any(better_or_equal & strictly)
-    return keep

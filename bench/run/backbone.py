@@ -5,7 +5,7 @@ w, 2w, 4w, … (the budget solver may move the last block's width, see
 :mod:`bench.run.budget`), then global average pooling (or flatten), dropout and a Dense
 classifier. Every block keeps its input's height and width, so every family sees the same
 spatial sizes: with 'same' (zero) padding, or with 'circular' padding, which wraps the block's
-input around (:class:`bench.run.circular.CircularPad2D`) before a 'valid' family layer.
+input around (:class:`layers.circular.CircularPad2D`) before a 'valid' family layer.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any, Dict, Sequence, Tuple, Union
 
 import keras
 
-from bench.run.circular import CircularPad2D
+from layers.circular import CircularPad2D
 from bench.run.config import PADDINGS
 from layers import get_family
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, List
 
-from bench.run.cells import STAGES
 from bench.run.config import PADDINGS, PROFILES, BenchConfig, positive_int, profile
 from bench.run.distributed import Role
 
@@ -159,6 +158,7 @@ def worker_argv(argv: List[str]) -> List[str]:
 
 def run(args) -> int:
     """Runs ``wsbench bench`` or ``wsbench baseline``; returns the exit code."""
+    from bench.run.cells import STAGES
     from bench.run.progress import accuracy_table
     from bench.run.runner import run_bench
 

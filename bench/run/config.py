@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, Optional, Tuple, Union
 
 
-#: How every block pads: 'same' (zeros) or 'circular' (see :mod:`bench.run.circular`).
+#: How every block pads: 'same' (zeros) or 'circular' (see :mod:`layers.circular`).
 PADDINGS = ("same", "circular")
 
 
@@ -135,7 +135,7 @@ PROFILES: Dict[str, BenchConfig] = {
     # sisws, sisws_trainable and lrlc at 30k were still gaining 1.5-2.5 standard errors in the
     # last fifth). Circular padding, so that conv + global average pooling is exactly blind to
     # where things are (with zero padding it reads position off the image border:
-    # bench.run.circular). No untuned baseline (trial 0 is the recipe) and no throughput.
+    # layers.circular). No untuned baseline (trial 0 is the recipe) and no throughput.
     "study": BenchConfig(profile="study", budgets=(10000, 30000), max_trials=2, steps=1500, eval_every=100,
                          baseline_seeds=0, throughput=False, padding="circular"),
 }

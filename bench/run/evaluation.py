@@ -85,7 +85,8 @@ def train_seeds(run: RunDir, table: str, context: Dict[str, Any], hypermodel: Bu
         for seed, model, result, (right, test_loss) in zip(group, models, results, tested):
             correct.append(dict(context, stage=table, seed=seed, images=len(right), correct=pack(right)))
             curves += curve_rows(context, table, trial, seed, result.history)
-            rows.append(dict(context, seed=seed, status="completed", reason="", trial=trial, hp=hp_json(hp),
+            rows.append(dict(context, seed=seed, status="completed", reason="", trial=trial,
+                             hp=hp_json(hypermodel.choices, hp.values),
                              widths=solution.label, params=trainable_parameters(model),
                              test_accuracy=float(right.mean()), test_correct=int(right.sum()), test_loss=test_loss,
                              val_accuracy=result.val_accuracy, val_loss=result.val_loss, best_step=result.best_step,
@@ -109,7 +110,7 @@ def final_configuration(run: RunDir, context: Dict[str, Any], hypermodel: Budget
     best = best_trial(tuner) if tuner is not None else None
     if best is None:
         return None
-    return best.trial_id, declared(hypermodel.choices, active_values(best.hyperparameters))
+    return best.trial_id, declared(hypermodel.choices, active_values(hypermodel.choices, best.hyperparameters.values))
 
 
 def run_final(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperModel, tuner, dataset, *,
@@ -148,7 +149,8 @@ def run_baseline(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyper
         return
     final = run.read("final")
     cell = lambda t: (t["family"] == context["family"]) & (t["budget"] == int(context["budget"]))  # noqa: E731
-    same = final[cell(final) & (final["status"] == "completed") & (final["hp"] == hp_json(hp))]
+    same = final[cell(final) & (final["status"] == "completed")
+                 & (final["hp"] == hp_json(hypermodel.choices, hp.values))]
     reused = [dict(row, trial="recipe (final seed)") for row in same.to_dict("records") if int(row["seed"]) in seeds]
     if reused:
         copied = {str(row["seed"]) for row in reused}

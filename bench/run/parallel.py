@@ -61,6 +61,9 @@ def _worker(setup, tasks, events, parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
+        from bench.backend import import_tensorflow
+
+        import_tensorflow()  # its start-up lines once, as the level asks
         handle = setup()
         while (task := tasks.get()) is not None:
             handle(task, lambda kind, payload: events.put((kind, payload)))

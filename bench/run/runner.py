@@ -198,7 +198,8 @@ def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), l
             from bench.run.throughput import measure_run
 
             print("wsbench: measuring throughput of the best models", flush=True)
-            measure_run(run.path, batch=config.throughput_batch, repeats=config.throughput_repeats)
+            measure_run(run.path, batch=config.throughput_batch, repeats=config.throughput_repeats,
+                        progress=lambda line: print(f"wsbench: {line}", flush=True))
         write_hparams(run.path)  # the whole study in TensorBoard's HParams dashboard
         run.update_run(status="complete", ended=dt.datetime.now().isoformat(timespec="seconds"))
     return run

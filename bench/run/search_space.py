@@ -54,20 +54,27 @@ def declared(declare: Declare, values: Dict[str, Any]) -> kt.HyperParameters:
     return hp
 
 
-def active_values(hp: kt.HyperParameters) -> Dict[str, Any]:
-    """The values of the hyperparameters that apply to ``hp``'s configuration: none that its
-    parents switched off (keras-tuner's copy of a space keeps those too), no tuner bookkeeping."""
-    return {k: v for k, v in hp.values.items() if not k.startswith("tuner/") and hp.is_active(k)}
-
-
-def hp_json(hp: kt.HyperParameters) -> str:
-    """The active values as the tables store them (sorted JSON)."""
-    return json.dumps(active_values(hp), sort_keys=True)
-
-
 def defaults(declare: Declare) -> Dict[str, Any]:
     """The default value of every hyperparameter ``declare`` declares (active ones only)."""
     return {name: value for name, value in declared(declare, {}).values.items()}
+
+
+def active_values(declare: Declare, values: Dict[str, Any]) -> Dict[str, Any]:
+    """``values`` without the hyperparameters that do not apply to them.
+
+    keras-tuner sees a family's conditional hyperparameter (declared in a Python ``if``) as
+    always active once any trial declared it, and fills it into every later trial's values
+    with a random sample (``HyperParameters.ensure_active_values``): e.g. ``per_feature`` for
+    a SISWS trial with fixed grid centroids, which the layer ignores. What is recorded keeps
+    only the names ``declare`` declares under these values.
+    """
+    active = {h.name for h in declared(declare, dict(values)).space}
+    return {name: value for name, value in values.items() if name in active}
+
+
+def hp_json(declare: Declare, values: Dict[str, Any]) -> str:
+    """The values that apply (:func:`active_values`) as the tables store them: sorted JSON."""
+    return json.dumps(active_values(declare, values), sort_keys=True)
 
 
 def draw_values(declare: Declare, uniform: Callable[[str], float],

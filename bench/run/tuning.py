@@ -63,7 +63,7 @@ def trial_rows(oracle, hypermodel: BudgetedHyperModel, context: Dict[str, Any],
             continue
         redraws, recipe = draw_info(oracle, trial_id)
         row = dict(context, trial_index=index, trial_id=trial_id, recipe=recipe, redraws=redraws,
-                   hp=hp_json(trial.hyperparameters), wall_s=walls.get(trial_id))
+                   hp=hp_json(hypermodel.choices, trial.hyperparameters.values), wall_s=walls.get(trial_id))
         if trial.status == kt.engine.trial.TrialStatus.COMPLETED:
             m = trial.metrics
             get = lambda name: m.get_last_value(name) if m.exists(name) else None  # noqa: E731

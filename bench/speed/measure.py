@@ -1,37 +1,27 @@
 """Interleaved timing and per-step peak memory for ``wsbench speed``.
 
 Timing: every (variant, pass) pair is compiled (``tf.function`` on TensorFlow; ``jax.jit``
-on JAX, see :mod:`bench.speed.jax_steps`) and run once to trace, then warm-up rounds, then
-``repeats`` rounds; each round runs every pair once, starting at a different pair each round
-(A B C …, B C … A, …), so a burst of load from other processes hits every row alike. A
-sample is the mean of enough back-to-back calls to last at least
-``min_sample_s``. Wall-clock and process CPU time are both recorded.
+on JAX, see :mod:`bench.speed.jax_steps`) and timed in interleaved rounds
+(:func:`bench.measuring.time_interleaved`: each round runs every pair once, in rotating
+order). Wall-clock and process CPU time are both recorded.
 
-Memory: TensorFlow's default CPU allocator keeps no statistics, and process RSS deltas
-mostly show what malloc caches. So the probe runs in a child process with
-``TF_CPU_ALLOCATOR_USE_BFC=true``, which makes TensorFlow's CPU allocator count the bytes
-it hands out; for each variant, after two untimed steps, the allocator's peak is reset and
-one training step is run, three times. The figure is the largest of those steps' peak bytes
-in use minus the bytes in use just before it (input batch, upstream gradient and every
-variant's weights), i.e. the activations, gradients and temporaries the step itself needs.
-JAX does not use that allocator; its rows carry XLA's plan for the step instead
-(:mod:`bench.speed.jax_steps`), and ``mem_source`` says which figure a row has.
+Memory: in a child process with TensorFlow's counting CPU allocator
+(:mod:`bench.measuring`); for each variant, after two untimed steps, the largest of three
+training steps' peak bytes above the bytes in use just before it (input batch, upstream
+gradient and every variant's weights), i.e. the activations, gradients and temporaries the
+step itself needs. JAX does not use that allocator; its rows carry XLA's plan for the step
+instead (:mod:`bench.speed.jax_steps`), and ``mem_source`` says which figure a row has.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import statistics
-import subprocess
 import sys
-import time
 from dataclasses import asdict
-from pathlib import Path
-from typing import Callable, Dict, Hashable, List, Optional
+from typing import Dict, List, Optional
 
-MEMORY_ENV = "TF_CPU_ALLOCATOR_USE_BFC"
-PROBE_STEPS = 3
+from bench.measuring import run_child, step_peak_mib, summarize, time_interleaved  # noqa: F401 (re-exported)
+
 #: ``mem_source`` of a TensorFlow row's ``step_mem_mb``.
 MEM_SOURCE = "tf_allocator"
 
@@ -71,57 +61,6 @@ def matmul_peak_task(n: int):
     b = tf.random.normal([n, n], seed=2)
     step = tf.function(lambda: tf.matmul(a, b))
     return step, 2.0 * n ** 3
-
-
-def time_interleaved(tasks: Dict[Hashable, Callable[[], object]], repeats: int, warmup: int = 1,
-                     min_sample_s: float = 0.02, progress: Optional[Callable[[str], None]] = None):
-    """Times every task, interleaved round by round.
-
-    Args:
-        tasks: name → zero-argument callable (one call = one step).
-        repeats: timed rounds.
-        warmup: untimed rounds after tracing.
-        min_sample_s: each sample repeats the call until it lasts about this long.
-        progress: optional callback for one-line progress messages.
-
-    Returns:
-        name → {'wall': [seconds per call, one per round], 'cpu': [...], 'calls': calls per sample}.
-    """
-    calls = {}
-    for name, task in tasks.items():
-        task()  # trace and compile
-        start = time.perf_counter()
-        task()
-        elapsed = max(time.perf_counter() - start, 1e-6)
-        calls[name] = max(1, min(1000, round(min_sample_s / elapsed)))
-    names = list(tasks)
-    for _ in range(warmup):
-        for name in names:
-            for _ in range(calls[name]):
-                tasks[name]()
-    samples = {name: {"wall": [], "cpu": [], "calls": calls[name]} for name in names}
-    for round_index in range(repeats):
-        offset = round_index % len(names)
-        for name in names[offset:] + names[:offset]:
-            n = calls[name]
-            wall0, cpu0 = time.perf_counter(), time.process_time()
-            for _ in range(n):
-                tasks[name]()
-            samples[name]["wall"].append((time.perf_counter() - wall0) / n)
-            samples[name]["cpu"].append((time.process_time() - cpu0) / n)
-        if progress:
-            progress(f"round {round_index + 1}/{repeats} done")
-    return samples
-
-
-def summarize(values: List[float]) -> Dict[str, float]:
-    """Median, interquartile range and minimum of a list of seconds, in milliseconds."""
-    ms = sorted(v * 1e3 for v in values)
-    if len(ms) >= 2:
-        q1, _, q3 = statistics.quantiles(ms, n=4, method="inclusive")
-    else:
-        q1 = q3 = ms[0]
-    return {"median": statistics.median(ms), "iqr": q3 - q1, "min": ms[0]}
 
 
 def _tf_tasks(variants, shape, matmul_size: int):
@@ -225,23 +164,9 @@ def probe_memory(shape, names: List[str], threads: Optional[int] = None, timeout
     Returns:
         (name → MiB or None, note or ''): the note explains a failed probe.
     """
-    env = dict(os.environ)
-    env[MEMORY_ENV] = "true"
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    root = str(Path(__file__).resolve().parent.parent)
-    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    request = json.dumps({"shape": asdict(shape), "names": list(names), "threads": threads})
-    try:
-        done = subprocess.run([sys.executable, "-m", "bench.speed.measure"], input=request, capture_output=True,
-                              text=True, env=env, cwd=root, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {n: None for n in names}, f"memory probe timed out after {timeout:.0f} s"
-    if done.returncode != 0:
-        tail = (done.stderr or "").strip().splitlines()[-1:] or ["no output"]
-        return {n: None for n in names}, f"memory probe failed (exit {done.returncode}): {tail[0]}"
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    result = json.loads(lines[-1]) if lines else {}
-    return {n: result.get(n) for n in names}, result.get("_note", "")
+    request = {"shape": asdict(shape), "names": list(names), "threads": threads}
+    result, note = run_child("bench.speed.measure", request, timeout)
+    return {n: result.get(n) for n in names}, note or result.get("_note", "")
 
 
 def _probe_main() -> int:
@@ -267,16 +192,7 @@ def _probe_main() -> int:
         train()
         result = train()
         del result
-        peaks = []
-        # The executor may order independent ops differently from step to step, and with
-        # them what is alive at once: keep the largest of a few steps.
-        for _ in range(PROBE_STEPS):
-            tf.config.experimental.reset_memory_stats("CPU:0")
-            before = tf.config.experimental.get_memory_info("CPU:0")["current"]
-            result = train()
-            peaks.append(tf.config.experimental.get_memory_info("CPU:0")["peak"] - before)
-            del result
-        out[variant.name] = max(peaks) / 2**20
+        out[variant.name] = step_peak_mib(train)
     print(json.dumps(out))
     return 0
 

@@ -44,12 +44,17 @@ FINAL = Table("final", ("run_id", "dataset", "family", "budget", "seed", "status
                         "params", "test_accuracy", "test_correct", "test_loss") + _TRAINED + ("train_s",),
               ("family", "budget", "seed"), added=("test_correct", "loss_drop_last_fifth"))
 BASELINE = Table("baseline", FINAL.columns, FINAL.key, FINAL.added)
+#: Throughput of each tuned model: medians and the slowest / fastest of ``repeats`` rounds
+#: (``timing`` 'interleaved': every model timed in each round; runs made before it timed the
+#: models one after another and have no ``timing``), and ``step_mem_mb``, the allocator's peak
+#: of one training step in a fresh process (runs made before it have a ``peak_rss_mb`` instead,
+#: the measuring process's memory, which the report does not show).
 THROUGHPUT = Table("throughput", ("run_id", "family", "budget", "params", "macs_per_image", "batch",
                                   "train_img_s", "train_img_s_min", "train_img_s_max",
                                   "infer_img_s", "infer_img_s_min", "infer_img_s_max",
                                   "latency_ms_b1", "latency_ms_b1_min", "latency_ms_b1_max",
-                                  "peak_rss_mb", "repeats", "device"),
-                   ("family", "budget"))
+                                  "step_mem_mb", "repeats", "timing", "device"),
+                   ("family", "budget"), added=("step_mem_mb", "timing"))
 #: Every validation of every model: the learning curves (stage 'trial', 'final' or 'baseline';
 #: ``trial`` the trial id the model's configuration comes from; ``seed`` '' for a trial).
 CURVES = Table("curves", ("run_id", "stage", "family", "budget", "trial", "seed", "step", "loss", "val_accuracy",

@@ -13,20 +13,19 @@ from typing import List, Sequence, Tuple
 
 import keras
 import numpy as np
-import seaborn as sns
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
 from bench.visualize.images import figure_to_image
 
 MAX_CENTROID_COLORS = 12
-# Two colours from Paul Tol's colour-blind-safe schemes (teal, wine) extend seaborn's
-# 10-colour 'colorblind' palette to the 12 the original layer allowed.
-_EXTRA_COLORS = ((0x44 / 255, 0xAA / 255, 0x99 / 255), (0x88 / 255, 0x22 / 255, 0x55 / 255))
-
-# seaborn's order puts orange and vermillion 1st and 3rd; with few centroids (2×2 is the
-# default) pink and yellow are easier to tell from orange, so vermillion comes later.
-_COLORBLIND_ORDER = (0, 1, 2, 4, 8, 9, 3, 5, 7, 6)
+# Paul Tol's colour-blind-safe 'muted' scheme (9 colours, in his order), then pale grey and
+# two colours of his 'light' scheme (orange, pear) for the 12 the original layer allowed.
+# Deliberately not the report's family palette (seaborn 'colorblind'): in a picture of one
+# family's layer a colour means a centroid, never another family.
+_CENTROID_PALETTE = ("#CC6677", "#332288", "#DDCC77", "#117733", "#88CCEE", "#882255", "#44AA99", "#999933",
+                     "#AA4499", "#DDDDDD", "#EE8866", "#BBCC33")
 
 RGB = Tuple[float, float, float]
 
@@ -99,9 +98,9 @@ def dominant_centroid_map(layer) -> np.ndarray:
 def centroid_colors(n: int) -> List[RGB]:
     """``n`` distinct colour-blind-safe RGB colours (floats in [0, 1]), one per centroid.
 
-    Seaborn's 'colorblind' palette (10 colours: blue, orange, green, pink, yellow, sky blue,
-    vermillion, tan, grey, light pink) followed by Tol's teal and wine, so up to 12
-    centroids can be told apart, as the original layer's colour coding allowed.
+    Paul Tol's 'muted' scheme (rose, indigo, sand, green, cyan, wine, teal, olive, purple),
+    then pale grey, orange and pear, so up to 12 centroids can be told apart, as the
+    original layer's colour coding allowed. None of them is a family's colour in the report.
 
     Raises:
         ValueError: if ``n`` is not an int in 1..12.
@@ -110,9 +109,7 @@ def centroid_colors(n: int) -> List[RGB]:
         raise ValueError(
             f"{n!r} centroids cannot be colour coded: colour coding supports 1 to {MAX_CENTROID_COLORS} centroids."
         )
-    colorblind = sns.color_palette("colorblind", 10)
-    palette = [tuple(float(v) for v in colorblind[i]) for i in _COLORBLIND_ORDER] + list(_EXTRA_COLORS)
-    return palette[: int(n)]
+    return [tuple(float(v) for v in to_rgb(color)) for color in _CENTROID_PALETTE[: int(n)]]
 
 
 def centroid_handles(colors: Sequence[RGB], labels: Sequence[str]) -> List[Patch]:
@@ -133,22 +130,48 @@ def legend_image(n_centroids: int) -> np.ndarray:
     return figure_to_image(fig)
 
 
-def similarity_figure(layer) -> Figure:
-    """The centroids of a layer drawn over its similarity map.
+def check_feature(layer, feature) -> int:
+    """``feature`` if it is an output channel of ``layer`` (0 … filters − 1).
 
-    Each output cell is coloured by its dominant centroid, paler where that centroid's share
-    of the similarity is smaller (the title gives the range of that share); the centroids are
-    drawn as numbered dots in their colours and named with their (x, y) in the legend.
-    Axes are the layer's coordinates (0..scale; y grows downwards like image rows). With
-    per-feature centroids, feature 0 is shown.
+    Raises:
+        ValueError: naming the value and the layer's range.
+    """
+    filters = int(layer.filters)
+    if isinstance(feature, bool) or not isinstance(feature, (int, np.integer)) or not 0 <= feature < filters:
+        raise ValueError(f"feature={feature!r} is not accepted: layer {layer.name!r} has {filters} features "
+                         f"(output channels), so give an int in 0..{filters - 1}.")
+    return int(feature)
+
+
+def similarity_figure(layer, feature: int = 0, unit: str = "output cell") -> Figure:
+    """The centroids of a layer drawn over its similarity map, in the layer's output grid.
+
+    Each output cell is coloured by its dominant centroid, paler where that centroid's mixing
+    weight S_s(i, j) is smaller (the title gives its range and whether the weights are
+    normalised); the centroids are numbered dots in their colours, placed where their layer
+    coordinates (0..scale) fall on the output grid, and named with that position in the
+    legend. Axes count output cells: column j and row i (rows grow downwards like an
+    image's); ``unit`` names what a cell is, e.g. 'image pixel' for a first block whose
+    output has the image's size.
+
+    Args:
+        layer: a built layer with centroids.
+        feature: the output channel whose map is drawn (with per-feature centroids each has
+            its own; otherwise one map serves every channel).
+        unit: what one output cell is, for the axis labels.
 
     Raises:
         TypeError: if ``layer`` has no centroids.
+        ValueError: ``feature`` is not one of the layer's output channels.
     """
-    sim = similarities(layer)[:, :, 0, :]  # [oh, ow, S]
+    feature = check_feature(check_centroids(layer, "a similarity map"), feature)
+    per_feature = bool(getattr(layer, "per_feature", False))
+    sim = similarities(layer)[:, :, feature if per_feature else 0, :]  # [oh, ow, S]
     oh, ow, n = sim.shape
     scale = layer.scale
-    centroids = numpy(layer.centroids)[0]  # [S, 2] as (x, y)
+    # Layer coordinates (x, y) in [0, scale] → output columns / rows: cell (i, j) sits at (j, i)·scale/(size − 1).
+    centroids = numpy(layer.centroids)[feature if per_feature else 0]  # [S, 2] as (x, y)
+    cells_xy = centroids / scale * np.array([max(ow - 1, 1), max(oh - 1, 1)])
     dominant = np.argmax(sim, axis=-1)
     strength = sim.max(axis=-1)
     spread = strength.max() - strength.min()
@@ -157,30 +180,27 @@ def similarity_figure(layer) -> Figure:
     palette = np.asarray([centroid_colors(MAX_CENTROID_COLORS)[s % MAX_CENTROID_COLORS] for s in range(n)])
     cells = 1.0 - weight[..., None] * (1.0 - palette[dominant])
 
-    # Cell (i, j) is centred on (x_j, y_i) = (j, i)·scale/(size − 1).
-    dx = scale / (ow - 1) if ow > 1 else scale
-    dy = scale / (oh - 1) if oh > 1 else scale
-    fig = Figure(figsize=(5.8, 4.2), dpi=100)
+    fig = Figure(figsize=(6.6, 4.4), dpi=100)
     ax = fig.add_subplot(1, 1, 1)
-    ax.imshow(cells, extent=(-dx / 2, (ow - 1) * dx + dx / 2, (oh - 1) * dy + dy / 2, -dy / 2),
-              interpolation="nearest")
-    ax.scatter(centroids[:, 0], centroids[:, 1], s=90, c=palette, edgecolors="black", linewidths=1.2, zorder=3)
-    for s, (x, y) in enumerate(centroids):
+    ax.imshow(cells, extent=(-0.5, ow - 0.5, oh - 0.5, -0.5), interpolation="nearest")
+    ax.scatter(cells_xy[:, 0], cells_xy[:, 1], s=90, c=palette, edgecolors="black", linewidths=1.2, zorder=3)
+    for s, (x, y) in enumerate(cells_xy):
         ax.annotate(str(s), (x, y), xytext=(6, 6), textcoords="offset points", fontsize=8, zorder=4)
-    lo = min(-dx / 2, -dy / 2, float(centroids.min()) - 0.05 * scale)
-    hi = max(scale + dx / 2, scale + dy / 2, float(centroids.max()) + 0.05 * scale)
-    ax.set_xlim(lo, hi)
-    ax.set_ylim(hi, lo)
+    lo = min(-0.5, float(cells_xy.min()) - 0.3)
+    ax.set_xlim(lo, max(ow - 0.5, float(cells_xy[:, 0].max()) + 0.3))
+    ax.set_ylim(max(oh - 0.5, float(cells_xy[:, 1].max()) + 0.3), lo)
     ax.set_aspect("equal")
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    feature = f", feature 0 of {layer.filters}" if layer.per_feature else ""
-    # The share says how soft the mixing is: near 1/S every cell blends all kernels almost equally.
-    share = "share" if layer.local_normalization else "similarity"
-    ax.set_title(f"{layer.name}: dominant centroid per output cell ({oh}×{ow}{feature})\n"
-                 f"its {share} S_s(i, j): {strength.min():.2f} to {strength.max():.2f}", fontsize=9)
-    labels = [f"centroid {s} ({x:.2f}, {y:.2f})" for s, (x, y) in enumerate(centroids)]
+    ax.set_xlabel(f"column ({unit}s)")
+    ax.set_ylabel(f"row ({unit}s, downwards)")
+    which = (f"feature {feature} of {layer.filters}" if per_feature
+             else f"one map for all {layer.filters} features")
+    # One wording for every layer; the note says whether a cell's weights sum to 1 (how soft the
+    # mixing is: near 1/S a cell blends all kernels almost equally) or are raw similarities.
+    norm = "normalised: a cell's weights sum to 1" if layer.local_normalization else "not normalised"
+    ax.set_title(f"{layer.name}: dominant centroid per {unit} ({oh}×{ow}), {which}\n"
+                 f"its mixing weight S_s(i, j): {strength.min():.2f} to {strength.max():.2f}\n({norm})", fontsize=9)
+    labels = [f"centroid {s} at ({x:.1f}, {y:.1f})" for s, (x, y) in enumerate(cells_xy)]
     ax.legend(handles=centroid_handles(palette, labels), loc="upper left", bbox_to_anchor=(1.02, 1.0),
-              fontsize=7, frameon=False, title="centroid (x, y)", title_fontsize=8)
+              fontsize=7, frameon=False, title="centroid (column, row)", title_fontsize=8)
     fig.tight_layout()
     return fig

@@ -31,7 +31,8 @@ def families_with_pictures() -> List[str]:
     return [name for name in layers.list_families() if layers.get_family(name).pictures]
 
 
-def draw_picture(kind: str, layer, family=None, n_positions: int = 4) -> Figure:
+def draw_picture(kind: str, layer, family=None, n_positions: int = 4, feature: int = 0,
+                 unit: str = "output cell") -> Figure:
     """One picture of a built layer.
 
     Args:
@@ -40,6 +41,8 @@ def draw_picture(kind: str, layer, family=None, n_positions: int = 4) -> Figure:
         family: its :class:`layers.Family` (asked first, see ``Family.draw_picture``), or None
             for the family that owns the layer.
         n_positions: sampled output positions per axis of the kernel grid.
+        feature, unit: the output channel and the name of one output cell, for the
+            similarity map (see :func:`~bench.visualize.centroids.similarity_figure`).
 
     Raises:
         ValueError: a kind neither the family nor this module draws.
@@ -54,7 +57,7 @@ def draw_picture(kind: str, layer, family=None, n_positions: int = 4) -> Figure:
         coded = has_centroids(layer) and n_centroids(layer) <= MAX_CENTROID_COLORS
         return kernel_grid_figure(layer, n_positions=n_positions, color_coding=coded)
     if kind == "similarity":
-        return similarity_figure(layer)
+        return similarity_figure(layer, feature=feature, unit=unit)
     owner = f"family {family.name!r}" if family is not None else "no family"
     raise ValueError(f"picture {kind!r} of layer {layer.name!r} is drawn neither by {owner} (Family.draw_picture) "
                      f"nor by bench.visualize, which draws {list(STANDARD_PICTURES)}.")
@@ -68,7 +71,8 @@ def first_family_layer(model, family_name: str):
     return next((layer for layer in model.layers if family.owns(layer)), None)
 
 
-def model_pictures(model, family_name: str, n_positions: int = 4, label: str = "") -> List[Tuple[str, Figure]]:
+def model_pictures(model, family_name: str, n_positions: int = 4, label: str = "", feature: int = 0,
+                   unit: str = "output cell") -> List[Tuple[str, Figure]]:
     """The pictures family ``family_name`` declares, drawn for its first layer in ``model``.
 
     Args:
@@ -77,6 +81,7 @@ def model_pictures(model, family_name: str, n_positions: int = 4, label: str = "
         n_positions: sampled output positions per axis of the kernel grid.
         label: if given, a first title line for every picture (e.g. "sisws @ budget 3,000,
             first block").
+        feature, unit: passed to :func:`draw_picture`.
 
     Returns:
         ``[(kind, figure), ...]`` in the order of ``Family.pictures`` (for the SISWS
@@ -98,7 +103,7 @@ def model_pictures(model, family_name: str, n_positions: int = 4, label: str = "
         raise ValueError(f"model {model.name!r} holds no {kind} layer of family {family_name!r} to draw.")
     pictures = []
     for kind in family.pictures:
-        figure = draw_picture(kind, layer, family, n_positions=n_positions)
+        figure = draw_picture(kind, layer, family, n_positions=n_positions, feature=feature, unit=unit)
         pictures.append((kind, add_title_line(figure, label) if label else figure))
     return pictures
 

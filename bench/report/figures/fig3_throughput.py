@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-from matplotlib.ticker import FuncFormatter
-
-from bench.report.figures import Drawn, register_figure
+from bench.report import style
+from bench.report.figures import Drawn, NotDrawn, register_figure
+from bench.report.figures.fig2_accuracy_vs_throughput import NO_THROUGHPUT
 from bench.report.formatting import fmt_budget
-from bench.report.style import new_figure
 
 
 @register_figure("fig3_throughput")
 def throughput_bars(data):
-    """Training and inference images/s and batch-1 latency, by budget and family; cells
-    without a model are marked 'no model' in their slot."""
-    throughput, families, styles = data.throughput, data.families, data.styles
-    if throughput.empty:  # the run skipped the throughput stage
-        return []
+    """Training and inference images/s and batch-1 latency by family and budget.
+
+    Cells without a model are marked 'no model' in their slot."""
+    from matplotlib.ticker import FuncFormatter
+
+    throughput, styles = data.throughput, data.styles
+    if throughput.empty:
+        raise NotDrawn(NO_THROUGHPUT)
     panels = [("train_img_s", "training (images / s)"), ("infer_img_s", "inference (images / s)"),
               ("latency_ms_b1", "latency at batch 1 (ms)")]
-    fig = new_figure(11, 4.2)
+    fig = style.new_figure(11, 4.2)
     missing = {(str(f), float(b)) for f, b in data.missing_models()}
     budgets = sorted(set(throughput["budget"].astype(float)) | {b for _, b in missing})
-    present = [f for f in families if f in set(throughput["family"]) | {f for f, _ in missing}]
+    present = style.ordered_families(set(throughput["family"]) | {f for f, _ in missing})
     width = 0.8 / max(len(present), 1)
     for p, (column, label) in enumerate(panels):
         ax = fig.add_subplot(1, len(panels), p + 1)
@@ -33,15 +35,18 @@ def throughput_bars(data):
                 if row.empty:
                     if (family, float(budget)) in missing:
                         ax.text(j - 0.4 + width * (i + 0.5), 0, " no model", rotation=90, ha="center", va="bottom",
-                                fontsize=7, color=styles[family][0], transform=ax.get_xaxis_transform())
+                                fontsize=7, color=styles[family][0], transform=ax.get_xaxis_transform(),
+                                gid=style.family_gid(family))
                     continue
                 r = row.iloc[0]
                 xs.append(j - 0.4 + width * (i + 0.5))
                 ys.append(r[column])
                 lo.append(r[column] - r[f"{column}_min"])
                 hi.append(r[f"{column}_max"] - r[column])
-            ax.bar(xs, ys, width=width * 0.95, color=styles[family][0], label=family,
-                   yerr=[lo, hi], capsize=2, error_kw={"lw": 0.8, "ecolor": "0.25"})
+            bars = ax.bar(xs, ys, width=width * 0.95, color=styles[family][0], label=family,
+                          yerr=[lo, hi], capsize=2, error_kw={"lw": 0.8, "ecolor": "0.25"})
+            for patch in bars.patches:
+                patch.set_gid(style.family_gid(family))
         ax.set_xticks(range(len(budgets)), [fmt_budget(b) for b in budgets])
         ax.set_xlabel("parameter budget")
         ax.set_ylabel(label)
@@ -53,8 +58,10 @@ def throughput_bars(data):
     batch = int(throughput["batch"].iloc[0]) if len(throughput) else 0
     repeats = int(throughput["repeats"].iloc[0]) if len(throughput) else 0
     device = str(throughput["device"].iloc[0]) if len(throughput) else "?"
-    fig.suptitle(f"Throughput by family and budget: median of {repeats} repeats (error bars min–max), "
-                 f"batch {batch}, {device}", fontsize=10)
+    rounds = ("interleaved rounds" if str(throughput["timing"].iloc[0]) == "interleaved"
+              else "repeats, one model after another")
+    fig.suptitle(f"Throughput of each tuned model by family and budget: median of {repeats} {rounds} "
+                 f"(error bars min–max), batch {batch}, {device}", fontsize=10)
     fig.axes[-1].legend(title="family", fontsize=8, title_fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0),
                         frameon=False)
     fig.tight_layout()

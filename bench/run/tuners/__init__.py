@@ -15,6 +15,7 @@ here); a third-party package registers one under the ``wsbench.tuners`` entry-po
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Any, Dict
 
@@ -50,15 +51,26 @@ class TunerKind:
     Attributes:
         name: registry name (set on registration).
         description: one line for ``wsbench tuners`` and ``--help``.
-        keras_tuner_class: the keras-tuner ``Tuner`` class to run.
+        keras_tuner_class: the keras-tuner ``Tuner`` class to run. A tuner may instead name
+            it by ``keras_tuner_path`` (``'module:Class'``), imported when the class is first
+            asked for: the built-ins do, so listing the tuners imports no keras-tuner (and so
+            no TensorFlow).
         common_numbers: whether trial i has the same shared hyperparameter values for every
             family (the report says so, or warns that the tuner adapts per family).
     """
 
     name: str = ""
     description: str = ""
-    keras_tuner_class: type = None
+    keras_tuner_path: str = ""
     common_numbers: bool = False
+
+    @property
+    def keras_tuner_class(self) -> type:
+        """The keras-tuner class (from ``keras_tuner_path``, imported on first use), or None."""
+        if not self.keras_tuner_path:
+            return None
+        module, _, name = self.keras_tuner_path.partition(":")
+        return getattr(importlib.import_module(module), name)
 
     def arguments(self, search: Search) -> Dict[str, Any]:
         """The keyword arguments of ``keras_tuner_class`` for ``search`` (besides the

@@ -1,7 +1,5 @@
 """``bayesian``: keras-tuner's Gaussian-process Bayesian optimisation."""
 
-import keras_tuner as kt
-
 from bench.run.tuners import TunerKind, register_tuner
 
 
@@ -9,4 +7,4 @@ from bench.run.tuners import TunerKind, register_tuner
 class Bayesian(TunerKind):
     description = ("keras-tuner's BayesianOptimization: a Gaussian process proposes each next trial; adaptive, so "
                    "families do not see the same learning rates")
-    keras_tuner_class = kt.BayesianOptimization
+    keras_tuner_path = "keras_tuner:BayesianOptimization"

@@ -4,18 +4,17 @@ Trial 0 is the plain recipe; the shared hyperparameters of trial i are the same 
 family; infeasible draws are redrawn, never counted (see :mod:`bench.run.oracle`).
 """
 
-import keras_tuner as kt
-
-from bench.run.oracle import CommonNumbersOracle
 from bench.run.tuners import Search, TunerKind, register_tuner
 
 
 class CommonNumbers(TunerKind):
-    keras_tuner_class = kt.Tuner
+    keras_tuner_path = "keras_tuner:Tuner"
     common_numbers = True
     sequence = "halton"
 
     def arguments(self, search: Search):
+        from bench.run.oracle import CommonNumbersOracle  # keras-tuner: only when a search is made
+
         model = search.hypermodel
         return {"oracle": CommonNumbersOracle(
             shared=model.shared_space, family=model.family_space, family_name=model.family, feasible=model.feasible,

@@ -1,8 +1,6 @@
-"""``conv``: Keras's own Conv2D, the hard-sharing baseline."""
+"""``conv``: Keras's own Conv2D, the hard-sharing reference."""
 
 from __future__ import annotations
-
-import keras
 
 from layers.registry import Family, register_family
 from layers.shapes import conv_output_shape, pair
@@ -12,9 +10,11 @@ from layers.shapes import conv_output_shape, pair
 class ConvFamily(Family):
     description = "keras.layers.Conv2D: one kernel shared by every position (hard sharing)."
     position_aware = False
-    layer_type = keras.layers.Conv2D
+    layer_path = "keras.layers:Conv2D"
 
     def make_layer(self, filters, kernel_size, strides, padding, **hp):
+        import keras
+
         return keras.layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, **hp)
 
     def param_count(self, input_shape, filters, kernel_size, strides=1, padding="valid", use_bias=True, **hp):

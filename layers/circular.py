@@ -5,8 +5,9 @@ can tell where things are: a shape near the left border looks different from the
 near the right one. Padded circularly instead, a convolution is exactly equivariant to
 circular shifts, and after global average pooling exactly invariant to them: the textbook
 position-blind model. ``wsbench study`` uses it so that its what-is-where dataset has a
-known answer (see :mod:`bench.data.synthetic_shapes`). Layers whose weights differ by
-position still tell positions apart on a torus.
+known answer. Layers whose weights differ by position still tell positions apart on a torus.
+The backbone puts it before a 'valid' family layer; it lives here, with the layers, so that
+:func:`layers.load_layer_classes` makes it known to Keras wherever a saved model is loaded.
 """
 
 from __future__ import annotations
