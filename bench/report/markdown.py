@@ -9,6 +9,7 @@ from bench.report import checks, sections
 from bench.report import formatting as fmt
 from bench.report.data import ReportData
 from bench.report.figures import Drawn
+from bench.store.failures import failure_lines, run_failures
 
 def _get(mapping, *keys, default="unknown"):
     for key in keys:
@@ -81,6 +82,7 @@ def render_markdown(data: ReportData, figures: Sequence[Tuple[str, List[Drawn]]]
     elif meta.get("status") not in ("complete", "completed"):
         lines += [f"> **This run is not complete** (status: {meta.get('status', 'unknown')}): it was interrupted; "
                   f"rerun its command to resume. The tables hold what it has recorded so far.", ""]
+    lines += failures_markdown(data)
     lines += ["## The answer", ""] + sections.answer_markdown(data, comparison) + [""]
     lines += ["## Run", "", metadata_markdown(meta), ""]
 
@@ -124,6 +126,16 @@ def render_markdown(data: ReportData, figures: Sequence[Tuple[str, List[Drawn]]]
               fmt.throughput_markdown(throughput, data.families), ""]
     lines += ["## Figures", ""] + figures_markdown(figures)
     return "\n".join(lines)
+
+
+def failures_markdown(data: ReportData) -> List[str]:
+    """A note naming every cell in which a layer raised (see :mod:`bench.store.failures`), or nothing."""
+    failures = run_failures(data.run)
+    if not failures:
+        return []
+    return (["> **Failed cells**: a layer raised while a model was being built or trained (the other cells ran; "
+             "`wsbench check FAMILY` checks a family, and rerunning the run's command retrains only what failed):", ">"]
+            + [f"> - {line}" for line in failure_lines(failures)] + [""])
 
 
 def figures_markdown(figures: Sequence[Tuple[str, List[Drawn]]]) -> List[str]:

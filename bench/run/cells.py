@@ -13,6 +13,7 @@ from typing import Any, Dict, Tuple
 from bench.run.config import BenchConfig
 from bench.run.distributed import Role
 from bench import backend
+from bench.run.containment import stage_failure_recorded
 from bench.run.evaluation import empty_row, run_baseline, run_final
 from bench.run.hypermodel import BudgetedHyperModel
 from bench.run.tuning import run_search
@@ -81,13 +82,16 @@ def cell_runner(config: BenchConfig, dataset, run: RunDir, infeasible: Dict[Tupl
 
 
 def finish_cell(run: RunDir, config: BenchConfig, context, hypermodel, tuner, dataset, report, stages=STAGES) -> None:
-    """The cell's final evaluation (given its searched tuner) and baseline, as ``stages`` ask."""
+    """The cell's final evaluation (given its searched tuner) and baseline, as ``stages`` ask; a
+    stage whose layer raises is recorded as failed (see :mod:`bench.run.containment`)."""
     if "final" in stages:
-        run_final(run, context, hypermodel, tuner, dataset, seeds=config.seeds, base_seed=config.seed,
-                  report=report)
+        with stage_failure_recorded(run, "final", context, report):
+            run_final(run, context, hypermodel, tuner, dataset, seeds=config.seeds, base_seed=config.seed,
+                      report=report)
     if "baseline" in stages and config.baseline_seeds:
-        run_baseline(run, context, hypermodel, dataset, seeds=config.baseline_seeds, base_seed=config.seed,
-                     report=report)
+        with stage_failure_recorded(run, "baseline", context, report):
+            run_baseline(run, context, hypermodel, dataset, seeds=config.baseline_seeds, base_seed=config.seed,
+                         report=report)
 
 
 def open_cells(config: BenchConfig, stages: Tuple[str, ...] = STAGES):

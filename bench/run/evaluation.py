@@ -17,6 +17,7 @@ import keras
 import keras_tuner as kt
 
 from bench.compat import release_tf_graphs
+from bench.run.backbone import trainable_parameters
 from bench.run.hypermodel import BudgetedHyperModel
 from bench.run.tuning import best_trial
 from bench.store import RunDir
@@ -93,7 +94,7 @@ def train_seeds(run: RunDir, table: str, context: Dict[str, Any], hypermodel: Bu
             run.save_model(model, context["family"], context["budget"])
         solution = hypermodel.solve(hp)
         row = dict(context, seed=seed, status="completed", reason="", trial=trial, hp=hp_json(hp),
-                   widths=solution.label, params=solution.params, test_accuracy=float(test_accuracy),
+                   widths=solution.label, params=trainable_parameters(model), test_accuracy=float(test_accuracy),
                    test_loss=float(test_loss), val_accuracy=result.val_accuracy, val_loss=result.val_loss,
                    best_step=result.best_step, steps=result.steps, converged=result.converged,
                    gain_last_fifth=result.gain_last_fifth, diverged=result.diverged, train_s=train_s)

@@ -17,6 +17,7 @@ import keras_tuner as kt
 from bench.run.backbone import build_backbone, trainable_parameters
 from bench.run.budget import BudgetSolution, solve_width
 from bench.run.config import BenchConfig
+from bench.run.counts import describe_model, refuse_miscounted
 from bench.run.protocol import Protocol, TrainResult, train
 from bench.run.search_space import declared, defaults, feasible_kernel_sizes, shared_hyperparameters
 from layers import get_family
@@ -99,6 +100,8 @@ class BudgetedHyperModel(kt.HyperModel):
         model = build_backbone(self.family, self.input_shape, self.num_classes, solution.widths, depth=s.depth,
                                kernel_size=shared["kernel_size"], dropout=shared["dropout"], head=s.head,
                                padding=s.padding, family_hp=family_hp)
+        refuse_miscounted(model, self.family, solution.params, describe_model(  # never trained off its budget
+            self.input_shape, solution.widths, shared["kernel_size"], s.padding, s.head, family_hp))
         model.compile(optimizer=keras.optimizers.Adam(self.protocol.schedule(shared["learning_rate"])),
                       loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         return model

@@ -113,6 +113,14 @@ def family_configurations(family: str, seed: int = 0, samples: int = FEASIBILITY
         yield draw_values(declare, stream_uniform("feasibility", seed, family, i))
 
 
+def family_keywords(family: str, values: Dict[str, Any]) -> Dict[str, Any]:
+    """The layer keyword arguments of ``family`` for its hyperparameter ``values`` (what
+    ``Family.hyperparameters`` returns on a HyperParameters holding them; names may differ:
+    SISWS's ``centroids='grid2x2'`` is ``n_centroids=(2, 2)``)."""
+    declare = get_family(family).hyperparameters
+    return declare(declared(declare, values))
+
+
 def feasible_kernel_sizes(solve: Callable[[int, Dict[str, Any]], Any], family: str) -> Dict[int, str]:
     """kernel size → '' when some configuration of ``family`` meets the budget with it, else
     why none does (the default configuration's reason). ``solve(kernel_size, family_hp)``

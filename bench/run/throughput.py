@@ -195,7 +195,7 @@ def measure_run(run_dir: Path, *, batch: int = 128, repeats: int = 5,
     """Measures every saved best model of a run and appends the rows to throughput.csv.
 
     Reads run.json (input shape, classes, run id), final.csv (the completed family × budget
-    cells and their parameter counts) and models/<family>__<budget>.keras. Cells already in
+    cells) and models/<family>__<budget>.keras (params: the model's trainable parameters). Cells already in
     throughput.csv are skipped, so an interrupted measurement resumes; each row is appended
     as soon as it is measured.
 
@@ -220,8 +220,7 @@ def measure_run(run_dir: Path, *, batch: int = 128, repeats: int = 5,
     except (KeyError, TypeError) as exc:
         raise ResultsError(f"{str(run.run_json)!r} lacks dataset.input_shape / dataset.num_classes.") from exc
     final = run.require("final", hint="the run has no final evaluation yet")
-    cells = (final[final["status"] == "completed"]
-             .groupby(["family", "budget"], sort=False, as_index=False)["params"].first())
+    cells = final[final["status"] == "completed"].drop_duplicates(["family", "budget"])
     done = run.keys("throughput")
     todo = [c for c in cells.itertuples(index=False) if (c.family, int(c.budget)) not in done]
     missing = [str(run.model_path(c.family, c.budget)) for c in todo if not run.model_path(c.family, c.budget).is_file()]
@@ -236,8 +235,8 @@ def measure_run(run_dir: Path, *, batch: int = 128, repeats: int = 5,
         model = keras.saving.load_model(path, compile=False)
         measured = measure_model(model, cell.family, input_shape, num_classes, batch=batch, repeats=repeats,
                                  **measure_kwargs)
-        run.append("throughput", [{**measured, "run_id": run_id, "family": cell.family, "budget": int(cell.budget),
-                                   "params": int(cell.params) if pd.notna(cell.params) else measured["params"]}])
+        # params: the trainable parameters of the model measured (measure_model counts them).
+        run.append("throughput", [{**measured, "run_id": run_id, "family": cell.family, "budget": int(cell.budget)}])
         del model
         keras.backend.clear_session()
         gc.collect()
