@@ -13,12 +13,28 @@ from __future__ import annotations
 
 from pathlib import Path
 
-SOURCE = '''
+LAYERS_SOURCE = '''
+import keras
+
+FIXED = {fixed}
+
+
+@keras.saving.register_keras_serializable(package="wsbench_buggy_plugins")
+class PickySeparableConv2D(keras.layers.SeparableConv2D):
+    """A separable convolution that cannot be built with depth_multiplier=1 (the bug)."""
+
+    def build(self, input_shape):
+        if self.depth_multiplier == 1 and not FIXED:
+            raise ValueError("depth_multiplier=1 is not supported by this layer")
+        super().build(input_shape)
+'''
+
+FAMILIES_SOURCE = '''
 import keras
 from layers import Family, register_family
 from layers.shapes import conv_output_shape, pair
 
-FIXED = {fixed}
+from wsbench_buggy_layers import FIXED, PickySeparableConv2D
 
 
 @register_family("halfcount")
@@ -39,18 +55,8 @@ class HalfCount(Family):
         return oh * ow * kh * kw * int(input_shape[-1]) * filters
 
 
-@keras.saving.register_keras_serializable(package="wsbench_buggy_plugins")
-class PickySeparableConv2D(keras.layers.SeparableConv2D):
-    """A separable convolution that cannot be built with depth_multiplier=1 (the bug)."""
-
-    def build(self, input_shape):
-        if self.depth_multiplier == 1 and not FIXED:
-            raise ValueError("depth_multiplier=1 is not supported by this layer")
-        super().build(input_shape)
-
-
 @register_family("depthmult_bug")
-class DepthwiseBug(Family):
+class DepthMultBug(Family):
     description = "test plugin: separable convolution that raises with depth_multiplier=1" + (" (fixed)" if FIXED else "")
     hard_sharing_hp = None
 
@@ -59,7 +65,7 @@ class DepthwiseBug(Family):
                                     depth_multiplier=depth_multiplier, **hp)
 
     def hyperparameters(self, hp):
-        return {{"depth_multiplier": hp.Choice("depth_multiplier", [1, 2], default=1)}}
+        return {"depth_multiplier": hp.Choice("depth_multiplier", [1, 2], default=1)}
 
     def param_count(self, input_shape, filters, kernel_size, strides=1, padding="valid", depth_multiplier=1, **hp):
         kh, kw = pair(kernel_size, "kernel_size")
@@ -74,14 +80,18 @@ class DepthwiseBug(Family):
         return oh * ow * (kh * kw * c * depth_multiplier + c * depth_multiplier * filters)
 '''
 
-DISTRIBUTION, VERSION, MODULE = "wsbench-buggy-plugins", "0.1", "wsbench_buggy_plugins"
+DISTRIBUTION, VERSION, MODULE, LAYERS_MODULE = "wsbench-buggy-plugins", "0.1", "wsbench_buggy_plugins", "wsbench_buggy_layers"
 FAMILIES = ("halfcount", "depthmult_bug")
 
 
 def write_site(site: Path, fixed: bool = False) -> Path:
-    """Writes the plugin module (buggy, or with both bugs fixed) and its dist-info into ``site``."""
+    """Writes the plugin modules (buggy, or with both bugs fixed) and their dist-info into ``site``.
+
+    The layer class lives in a module of its own, which registers no family: a test process
+    may import it to load the plugin's saved models without adding families to its registry."""
     site.mkdir(parents=True, exist_ok=True)
-    (site / f"{MODULE}.py").write_text(SOURCE.format(fixed=fixed))
+    (site / f"{LAYERS_MODULE}.py").write_text(LAYERS_SOURCE.format(fixed=fixed))
+    (site / f"{MODULE}.py").write_text(FAMILIES_SOURCE)
     info = site / f"{DISTRIBUTION.replace('-', '_')}-{VERSION}.dist-info"
     info.mkdir(exist_ok=True)
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {DISTRIBUTION}\nVersion: {VERSION}\n")

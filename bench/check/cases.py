@@ -9,7 +9,7 @@ family_configurations`), its hard-sharing configuration, and any the caller adds
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 import numpy as np
 
@@ -90,31 +90,39 @@ class FamilyUnderCheck:
         self.configurations = configurations(name, samples, extra)
         self.cases = [Case(shape, filters, kernel, strides, padding, hp)
                       for hp in self.configurations for shape, filters, kernel, strides, padding in GEOMETRIES]
-        self._built: Optional[List[Built]] = None
+        self._built: Dict[int, Built] = {}
 
     def new_layer(self, case: Case):
         """A fresh layer of ``case`` (not yet built)."""
         return self.family.build(*case.args, **case.hp)
 
+    def built_case(self, index: int) -> Built:
+        """Case ``index``, built and called on a random batch (or with the error it raised), once."""
+        if index not in self._built:
+            self._built[index] = build_case(self, self.cases[index], index)
+        return self._built[index]
+
     @property
     def built(self) -> List[Built]:
         """Every case, built and called on a random batch (or with the error it raised)."""
-        if self._built is None:
-            self._built = [build_case(self, case, index) for index, case in enumerate(self.cases)]
-        return self._built
+        return [self.built_case(index) for index in range(len(self.cases))]
 
     @property
     def working(self) -> List[Built]:
         """The cases that built and ran."""
         return [b for b in self.built if not b.error]
 
-    def spread(self, per_configuration: int = 1) -> List[Built]:
-        """A few working cases: ``per_configuration`` geometries of each configuration, taken in
-        turn so that every geometry comes up."""
-        out = []
-        for i, hp in enumerate(self.configurations):
-            mine = [b for b in self.working if b.case.hp == hp]
-            out += [mine[(i + j) % len(mine)] for j in range(min(per_configuration, len(mine)))]
+    def spread(self, ends: bool = False) -> List[Built]:
+        """A few working cases, without building the others: per configuration (with ``ends``,
+        the first and the last only), the first geometry (in turn, so that every geometry comes
+        up) whose case works."""
+        out, per, n = [], len(GEOMETRIES), len(self.configurations)
+        for i in sorted({0, n - 1}) if ends else range(n):
+            for j in range(per):
+                built = self.built_case(i * per + (i + j) % per)
+                if not built.error:
+                    out.append(built)
+                    break
         return out
 
 
@@ -132,7 +140,3 @@ def build_case(under: FamilyUnderCheck, case: Case, index: int) -> Built:
     except Exception as exc:  # noqa: BLE001 - whatever the family's layer raises is the finding
         return Built(case, x=x, error=error_text(exc))
     return Built(case, layer, x, y)
-
-
-def first(items: Sequence, default=None):
-    return items[0] if items else default

@@ -115,7 +115,7 @@ def check_finite(under: FamilyUnderCheck) -> Outcome:
     gradient reaches every trainable weight."""
     from bench.check.gradients import outputs_and_gradients
 
-    chosen = under.spread(per_configuration=1)
+    chosen = under.spread()
     problems = []
     for b in chosen:
         upstream = np.random.default_rng(1).normal(size=b.y.shape).astype("float32")

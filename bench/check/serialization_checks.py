@@ -34,8 +34,7 @@ def check_save_load(under: FamilyUnderCheck) -> Outcome:
     trainable flags, config and outputs (bit for bit)."""
     import keras
 
-    chosen = under.spread(per_configuration=1)
-    chosen = chosen[:1] + chosen[-1:] if len(chosen) > 1 else chosen  # the defaults and the last configuration
+    chosen = under.spread(ends=True)  # the defaults and the last configuration
     problems = []
     with tempfile.TemporaryDirectory(prefix="wsbench-check-") as tmp:
         for i, b in enumerate(chosen):
@@ -72,7 +71,7 @@ def check_save_load(under: FamilyUnderCheck) -> Outcome:
 def check_get_config(under: FamilyUnderCheck) -> Outcome:
     """``type(layer).from_config(layer.get_config())`` has the same config and, given the same
     weights, the same outputs."""
-    chosen = under.spread(per_configuration=1)
+    chosen = under.spread()
     problems = []
     for b in chosen:
         try:

@@ -64,16 +64,15 @@ def failed_cells(failures: List[Failure]) -> List[Tuple[str, int]]:
 
 
 def failure_lines(failures: List[Failure]) -> List[str]:
-    """One line per cell: its failed stages and trials, each with its reason."""
+    """One line per cell: its failed trials, then its failed stages, each with the reason."""
     lines = []
     for family, budget in failed_cells(failures):
         mine = [f for f in failures if (f.family, f.budget) == (family, budget)]
-        parts = [f"{f.what}: {f.reason}" for f in mine if f.stage]
         trials = [f for f in mine if not f.stage]
-        if trials:
-            reasons = list(dict.fromkeys(f.reason for f in trials))
-            parts.append(f"{len(trials)} trial{'s' if len(trials) > 1 else ''} failed "
-                         f"({', '.join(f.what.split()[1] for f in trials)}): {'; '.join(reasons)}")
+        parts = [f"{len(trials)} trial{'s' if len(trials) > 1 else ''} failed "
+                 f"({', '.join(f.what.split()[1] for f in trials)}): "
+                 f"{'; '.join(dict.fromkeys(f.reason for f in trials))}"] if trials else []
+        parts += [f"{f.what}: {f.reason}" for f in mine if f.stage]
         lines.append(f"{family} @ {budget:,}: " + "; ".join(parts))
     return lines
 
