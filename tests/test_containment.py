@@ -120,3 +120,29 @@ def test_a_model_off_its_formula_is_refused_naming_family_shape_counts_and_the_c
     message = str(caught.value)
     assert "'halfcount'" in message and "the 4×4×1 input" in message and "gives 10 " in message
     assert "has 20 (+10)" in message and "`wsbench check halfcount`" in message
+
+
+def test_a_model_off_its_formula_mid_run_ends_the_run_and_is_never_recorded(tmp_path, monkeypatch):
+    """A formula that is right for the plain recipe (so the check before the run passes) but
+    halves the count with mixing='position', which lrlc's own stream draws at trial 2: the run
+    stops there (exit code 2 from the command), with no row for that trial."""
+    import layers
+    from bench.run.config import BenchConfig
+    from bench.run.runner import run_bench
+
+    lrlc = layers.get_family("lrlc")
+    true_count = lrlc.param_count
+
+    def lying(input_shape, filters, kernel_size, strides=1, padding="valid", mixing="row_col", **hp):
+        count = true_count(input_shape, filters, kernel_size, strides, padding, mixing=mixing, **hp)
+        return count // 2 if mixing == "position" else count
+
+    monkeypatch.setattr(lrlc, "param_count", lying)  # the registry's instance: what every part of the run asks
+    config = BenchConfig(dataset="digits", families=("lrlc",), budgets=(3000,), max_trials=3, steps=5, eval_every=5,
+                         seeds=1, baseline_seeds=0, run_name="lie", results_dir=str(tmp_path), throughput=False, jobs=1)
+    with pytest.raises(ParamCountMismatch, match=r"family 'lrlc'.*'mixing': 'position'.*`wsbench check lrlc`"):
+        run_bench(config, ["test"])
+    trials = RunDir(tmp_path / "lie").read("trials")
+    assert list(trials["trial_id"]) == ["0", "1"] and (trials["status"] == "completed").all()
+    assert not any('"position"' in hp for hp in trials["hp"])
+    assert not RunDir(tmp_path / "lie").has("final")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from bench.store import FINAL, TRIALS, ResultsError, RunDir
@@ -64,9 +63,18 @@ def test_appending_leaves_no_lock_file_and_the_trial_column_reads_back_as_text(t
     run.write_run({"status": "running"})
     run.update_run(status="complete")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["final.csv", "run.json"]
-    trial = run.read("final")["trial"]
-    assert trial.iloc[0] == "0" and pd.isna(trial.iloc[1])
+    assert run.read("final")["trial"].tolist() == ["0", ""]
     assert "\n" + "r,digits,conv,3000,0,completed,,0," in (tmp_path / "final.csv").read_text()
+
+
+def test_rows_appended_after_a_row_without_a_seed_keep_their_seed_as_written(tmp_path):
+    """A cell without a model (infeasible, failed) written first leaves the seed column empty;
+    the seeds appended after it must stay '0', not become '0.0'."""
+    run = RunDir(tmp_path)
+    run.append("final", [final_row("", status="failed", budget=10000)])
+    run.append("final", [final_row(0), final_row(1)])
+    assert run.read("final")["seed"].tolist() == ["", "0", "1"]
+    assert ",3000,0,completed," in (tmp_path / "final.csv").read_text()
 
 
 def test_discarded_rows_are_gone_and_the_others_kept(tmp_path):

@@ -133,7 +133,8 @@ def failures_markdown(data: ReportData) -> List[str]:
     failures = run_failures(data.run)
     if not failures:
         return []
-    return (["> **Failed cells**: a layer raised while a model was being built or trained (the other cells ran; "
+    return (["> **Failed cells**: an error was raised while a model was being built or trained, usually by the "
+             "family's layer (the other cells ran; "
              "`wsbench check FAMILY` checks a family, and rerunning the run's command retrains only what failed):", ">"]
             + [f"> - {line}" for line in failure_lines(failures)] + [""])
 

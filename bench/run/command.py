@@ -173,8 +173,8 @@ def report_failures(run_dir) -> int:
     if not failures:
         return 0
     cells = failed_cells(failures)
-    print(f"\nwsbench: {len(cells)} family × budget cell{'s' if len(cells) > 1 else ''} failed (a layer raised while "
-          f"a model was being built or trained; the other cells ran):", file=sys.stderr)
+    print(f"\nwsbench: {len(cells)} family × budget cell{'s' if len(cells) > 1 else ''} failed (an error was raised "
+          f"while a model was being built or trained, usually by the family's layer; the other cells ran):", file=sys.stderr)
     for line in failure_lines(failures):
         print(f"  {line}", file=sys.stderr)
     families = sorted({family for family, _ in cells})

@@ -53,6 +53,11 @@ def read_table(path: Path, table: Table) -> pd.DataFrame:
     missing = [c for c in table.columns if c not in frame.columns]
     if missing:
         raise corrupted(path, f"columns {missing} are missing")
+    for column, convert in converters.items():
+        if convert is str:
+            # pandas leaves an empty field NaN (the converter never sees it): a column holding only
+            # such rows would be float, and the next rows appended to it would be written as '0.0'.
+            frame[column] = frame[column].fillna("").astype(str)
     return frame
 
 
