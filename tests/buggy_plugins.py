@@ -4,7 +4,7 @@
 right). ``depthmult_bug``: a separable convolution whose layer raises when built with
 ``depth_multiplier=1``, its default; its own stream of draws (keyed by its name) gives
 ``depth_multiplier=1`` at trials 1 and 2 too with run seed 0, so in a cell of 2 trials no trial
-can be built. :func:`write_site` writes them (buggy or fixed) as a
+can be built. :func:`write_site` writes them (each buggy or fixed) as a
 throwaway distribution with real ``wsbench.families`` entry points into a directory to put on
 PYTHONPATH, the way ``tests/test_plugins.py`` installs its plugins.
 """
@@ -12,6 +12,7 @@ PYTHONPATH, the way ``tests/test_plugins.py`` installs its plugins.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterable
 
 LAYERS_SOURCE = '''
 import keras
@@ -34,12 +35,14 @@ import keras
 from layers import Family, register_family
 from layers.shapes import conv_output_shape, pair
 
-from wsbench_buggy_layers import FIXED, PickySeparableConv2D
+from wsbench_buggy_layers import FIXED as DEPTHMULT_FIXED, PickySeparableConv2D
+
+HALFCOUNT_FIXED = {halfcount_fixed}
 
 
 @register_family("halfcount")
 class HalfCount(Family):
-    description = "test plugin: Conv2D whose param_count returns half the true count" + (" (fixed)" if FIXED else "")
+    description = "test plugin: Conv2D whose param_count returns half the true count" + (" (fixed)" if HALFCOUNT_FIXED else "")
 
     def make_layer(self, filters, kernel_size, strides, padding, **hp):
         return keras.layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, **hp)
@@ -47,7 +50,7 @@ class HalfCount(Family):
     def param_count(self, input_shape, filters, kernel_size, strides=1, padding="valid", **hp):
         kh, kw = pair(kernel_size, "kernel_size")
         true = kh * kw * int(input_shape[-1]) * filters + filters
-        return true if FIXED else true // 2
+        return true if HALFCOUNT_FIXED else true // 2
 
     def macs(self, input_shape, filters, kernel_size, strides=1, padding="valid", **hp):
         kh, kw = pair(kernel_size, "kernel_size")
@@ -57,7 +60,8 @@ class HalfCount(Family):
 
 @register_family("depthmult_bug")
 class DepthMultBug(Family):
-    description = "test plugin: separable convolution that raises with depth_multiplier=1" + (" (fixed)" if FIXED else "")
+    description = "test plugin: separable convolution that raises with depth_multiplier=1" + (
+        " (fixed)" if DEPTHMULT_FIXED else "")
     hard_sharing_hp = None
 
     def make_layer(self, filters, kernel_size, strides, padding, depth_multiplier=1, **hp):
@@ -65,7 +69,7 @@ class DepthMultBug(Family):
                                     depth_multiplier=depth_multiplier, **hp)
 
     def hyperparameters(self, hp):
-        return {"depth_multiplier": hp.Choice("depth_multiplier", [1, 2], default=1)}
+        return {{"depth_multiplier": hp.Choice("depth_multiplier", [1, 2], default=1)}}
 
     def param_count(self, input_shape, filters, kernel_size, strides=1, padding="valid", depth_multiplier=1, **hp):
         kh, kw = pair(kernel_size, "kernel_size")
@@ -84,14 +88,15 @@ DISTRIBUTION, VERSION, MODULE, LAYERS_MODULE = "wsbench-buggy-plugins", "0.1", "
 FAMILIES = ("halfcount", "depthmult_bug")
 
 
-def write_site(site: Path, fixed: bool = False) -> Path:
-    """Writes the plugin modules (buggy, or with both bugs fixed) and their dist-info into ``site``.
+def write_site(site: Path, fixed: Iterable[str] = ()) -> Path:
+    """Writes the plugin modules, with the families named in ``fixed`` fixed and the others
+    buggy, and their dist-info into ``site``.
 
     The layer class lives in a module of its own, which registers no family: a test process
     may import it to load the plugin's saved models without adding families to its registry."""
     site.mkdir(parents=True, exist_ok=True)
-    (site / f"{LAYERS_MODULE}.py").write_text(LAYERS_SOURCE.format(fixed=fixed))
-    (site / f"{MODULE}.py").write_text(FAMILIES_SOURCE)
+    (site / f"{LAYERS_MODULE}.py").write_text(LAYERS_SOURCE.format(fixed="depthmult_bug" in fixed))
+    (site / f"{MODULE}.py").write_text(FAMILIES_SOURCE.format(halfcount_fixed="halfcount" in fixed))
     info = site / f"{DISTRIBUTION.replace('-', '_')}-{VERSION}.dist-info"
     info.mkdir(exist_ok=True)
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {DISTRIBUTION}\nVersion: {VERSION}\n")

@@ -66,3 +66,9 @@ def test_check_of_an_unknown_family_exits_2_naming_it_and_the_known_ones(capsys)
     err = capsys.readouterr()
     assert "unknown family 'nosuch'" in err.err and "'lrlc'" in err.err
     assert "conv " not in err.out  # refused before any check ran
+
+
+def test_check_with_an_unknown_check_exits_2_naming_it_and_the_known_ones(capsys):
+    assert main(["check", "conv", "--checks", "param_count,speed"]) == 2
+    err = capsys.readouterr().err
+    assert "'speed'" in err and "param_count" in err and "backends" in err

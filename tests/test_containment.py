@@ -124,8 +124,8 @@ def test_a_model_off_its_formula_is_refused_naming_family_shape_counts_and_the_c
 
 def test_a_model_off_its_formula_mid_run_ends_the_run_and_is_never_recorded(tmp_path, monkeypatch):
     """A formula that is right for the plain recipe (so the check before the run passes) but
-    halves the count with mixing='position', which lrlc's own stream draws at trial 2: the run
-    stops there (exit code 2 from the command), with no row for that trial."""
+    halves the count with rank 8, which lrlc's own stream draws at trial 1: the run stops there
+    (exit code 2 from the command), with no row for that trial."""
     import layers
     from bench.run.config import BenchConfig
     from bench.run.runner import run_bench
@@ -133,16 +133,16 @@ def test_a_model_off_its_formula_mid_run_ends_the_run_and_is_never_recorded(tmp_
     lrlc = layers.get_family("lrlc")
     true_count = lrlc.param_count
 
-    def lying(input_shape, filters, kernel_size, strides=1, padding="valid", mixing="row_col", **hp):
-        count = true_count(input_shape, filters, kernel_size, strides, padding, mixing=mixing, **hp)
-        return count // 2 if mixing == "position" else count
+    def lying(input_shape, filters, kernel_size, strides=1, padding="valid", rank=4, **hp):
+        count = true_count(input_shape, filters, kernel_size, strides, padding, rank=rank, **hp)
+        return count // 2 if rank == 8 else count
 
     monkeypatch.setattr(lrlc, "param_count", lying)  # the registry's instance: what every part of the run asks
-    config = BenchConfig(dataset="digits", families=("lrlc",), budgets=(3000,), max_trials=3, steps=5, eval_every=5,
+    config = BenchConfig(dataset="digits", families=("lrlc",), budgets=(3000,), max_trials=2, steps=5, eval_every=5,
                          seeds=1, baseline_seeds=0, run_name="lie", results_dir=str(tmp_path), throughput=False, jobs=1)
-    with pytest.raises(ParamCountMismatch, match=r"family 'lrlc'.*'mixing': 'position'.*`wsbench check lrlc`"):
+    with pytest.raises(ParamCountMismatch, match=r"family 'lrlc'.*'rank': 8.*`wsbench check lrlc`"):
         run_bench(config, ["test"])
     trials = RunDir(tmp_path / "lie").read("trials")
-    assert list(trials["trial_id"]) == ["0", "1"] and (trials["status"] == "completed").all()
-    assert not any('"position"' in hp for hp in trials["hp"])
+    assert list(trials["trial_id"]) == ["0"] and (trials["status"] == "completed").all()
+    assert not any('"rank": 8' in hp for hp in trials["hp"])
     assert not RunDir(tmp_path / "lie").has("final")

@@ -21,6 +21,8 @@ def add_parser(sub) -> None:
                                      "installed backend; exit 0 when all hold, 1 when one fails")
     p.add_argument("families", nargs="+", metavar="FAMILY", help="registered family names (see `wsbench families`), "
                                                                  "or all")
+    p.add_argument("--checks", help="comma-separated checks to run, e.g. param_count,macs (default: all of builds, "
+                                    "param_count, macs, output_shape, finite, save_load, get_config, budget, backends)")
     p.add_argument("--backend", choices=BACKENDS, help="the Keras backend the checks run on here (the other installed "
                                                        "one is compared in a subprocess)")
 
@@ -37,15 +39,20 @@ def family_names(given: List[str]) -> List[str]:
 
 def run(args) -> int:
     """Runs every check on the named families and prints one line per check."""
-    from bench.check.suite import check_families
+    from bench.check.suite import CHECKS, check_families
 
+    checks = CHECKS if args.checks is None else tuple(c.strip() for c in args.checks.split(","))
+    unknown = [c for c in checks if c not in CHECKS]
+    if unknown:
+        raise ValueError(f"--checks {args.checks!r} is not accepted: {unknown} are unknown; use some of "
+                         f"{', '.join(CHECKS)}.")
     names = family_names(args.families)
     # Hard-sharing configurations (one SISWS centroid, LRLC rank 1) take a softmax over a size-1
     # axis on purpose; Keras would warn on every call.
     warnings.filterwarnings("ignore", message="You are using a softmax over axis")
     start = time.perf_counter()
     failed = []
-    for outcome in check_families(names):
+    for outcome in check_families(names, checks=checks):
         print(outcome.line(), flush=True)
         if outcome.failed:
             failed.append(f"{outcome.family} {outcome.check}")
