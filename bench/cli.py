@@ -21,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 #: Sub-command → its module, in the order `wsbench --help` lists them.
 COMMAND_MODULES = {"bench": "bench.run.command", "baseline": "bench.run.command", "study": "bench.study.command",
-                   "speed": "bench.speed.command", "train": "bench.train.command"}
+                   "speed": "bench.speed.command", "train": "bench.train.command", "check": "bench.check.command"}
 
 
 def _registries():

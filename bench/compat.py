@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
-from typing import Iterator, List
+from typing import Any, Callable, Iterator, List
 
 #: Versions every internal below was checked on.
 CHECKED_ON = {"keras_tuner": "1.4.8", "tensorflow": "2.21.0", "jax": "0.10.2"}
@@ -91,6 +91,45 @@ def requeue_interrupted_trials(oracle) -> List[str]:
                 if trial.status == "RUNNING" and tid not in queue and tid not in ongoing]
         queue.extend(lost)
     return lost
+
+
+def requeue_failed_trials(oracle, retry: Callable[[Any], bool]) -> List[str]:
+    """Makes a reloaded oracle run again the finished trials for which ``retry(trial)`` holds
+    (failed ones whose layer raised: resuming after the family is fixed retrains them); returns
+    their ids, in order.
+
+    Each is marked RUNNING, as keras-tuner marks a trial it hands out again, so nothing
+    records it as failed before it has run again, and put on the retry queue, which
+    ``Oracle.create_trial`` empties before counting trials against ``max_trials`` (checked
+    on 1.4.8). Public path: none. Change it holding :func:`oracle_lock`.
+    """
+    with oracle_lock(oracle):
+        queue = retry_queue(oracle)
+        again = [tid for tid, trial in sorted(oracle.trials.items())
+                 if trial.status in ("FAILED", "INVALID") and retry(trial)]
+        for tid in again:  # also those a reload queued already (they were running at a kill)
+            oracle.trials[tid].status = "RUNNING"
+        # create_trial pops from the end: the lowest id runs first.
+        queue.extend(tid for tid in reversed(again) if tid not in queue)
+    return again
+
+
+@contextlib.contextmanager
+def declaring_only(hypermodel, declare: Callable[[Any], Any]) -> Iterator[None]:
+    """While the block runs, ``hypermodel.build(hp)`` only declares the search space on ``hp``
+    (with ``declare(hp)``), building no model.
+
+    keras-tuner's ``BaseTuner._populate_initial_space`` (checked on 1.4.8; documented there as a
+    subroutine for subclasses to override) builds a whole model at the default values just to
+    learn the search space: a family whose layer raises at its defaults would stop the run
+    there, before any trial could fail and be recorded. Public path: none.
+    """
+    hypermodel.build = declare  # an instance attribute shadows the method
+    try:
+        yield
+    finally:
+        del hypermodel.build
+
 
 #: How often the chief checks whether its workers have left once a search is over.
 CHIEF_EXIT_POLL_S = 0.5

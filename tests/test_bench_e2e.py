@@ -32,6 +32,7 @@ import psutil
 import pytest
 
 from bench.store import BASELINE, FINAL, THROUGHPUT, TRIALS
+from row_params import rows_against_models
 
 pytestmark = pytest.mark.slow(seconds=150)  # real `wsbench bench` processes: the suite's longest module
 FAMILIES = ["conv", "sisws"]
@@ -231,6 +232,14 @@ def test_every_family_gets_the_same_effort_and_lands_on_the_budget(runs):
     assert (completed.groupby("family").size() == SEEDS).all()
     assert ((completed["params"] - BUDGET).abs() <= 0.05 * BUDGET).all()
     assert completed["test_accuracy"].between(0, 1).all()
+
+
+def test_every_final_and_baseline_row_carries_its_models_parameter_count(runs):
+    """params is the trainable parameter count of the model trained (the saved one, or the one the
+    row's configuration and widths build), in the uninterrupted run and the resumed one."""
+    for run_dir in (runs.reference, runs.resumed):
+        problems, checked = rows_against_models(run_dir)
+        assert checked >= len(FAMILIES) * SEEDS and not problems, problems
 
 
 # -- killed and resumed ---------------------------------------------------------------------------

@@ -64,3 +64,16 @@ def test_families_lists_every_builtin_with_its_source(capsys):
     for name in ("conv", "locally_connected", "sisws", "sisws_trainable", "lrlc", "coordconv"):
         assert name in out
     assert "built-in" in out
+
+
+def test_check_of_an_unknown_family_exits_2_naming_it_and_the_known_ones(capsys):
+    assert main(["check", "conv", "nosuch"]) == 2
+    err = capsys.readouterr()
+    assert "unknown family 'nosuch'" in err.err and "'lrlc'" in err.err
+    assert "conv " not in err.out  # refused before any check ran
+
+
+def test_check_with_an_unknown_check_exits_2_naming_it_and_the_known_ones(capsys):
+    assert main(["check", "conv", "--checks", "param_count,speed"]) == 2
+    err = capsys.readouterr().err
+    assert "'speed'" in err and "param_count" in err and "backends" in err

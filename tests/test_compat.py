@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import keras_tuner as kt
+import pytest
 
 from bench import compat
 
@@ -85,3 +86,46 @@ def test_a_trial_saved_but_not_yet_in_oracle_json_is_run_again_after_a_kill(tmp_
     assert compat.retry_queue(second) == [lost.trial_id]  # the completed trial is not trained again
     assert second.create_trial("t").trial_id == lost.trial_id  # run again, not STOPPED
     assert compat.requeue_interrupted_trials(second) == []  # now ongoing: nothing more to requeue
+
+
+def test_failed_trials_run_again_with_their_values_and_infeasible_ones_do_not(tmp_path):
+    """bench.compat.requeue_failed_trials: a resumed search reruns the trials whose layer raised."""
+    oracle = kt.oracles.RandomSearchOracle(objective="val_loss", max_trials=2, seed=1)
+    oracle.hyperparameters.Float("lr", 0.1, 1.0)
+    oracle._set_project_dir(str(tmp_path), "p")
+    ended = []
+    for message in ("ValueError: the layer raised", "infeasible: over budget"):
+        trial = oracle.create_trial("t")
+        trial.status, trial.message = "FAILED", message
+        oracle.end_trial(trial)
+        ended.append(trial)
+    assert oracle.create_trial("t").status == "STOPPED"  # max_trials reached
+
+    again = compat.requeue_failed_trials(oracle, lambda t: "infeasible" not in t.message)
+    assert again == [ended[0].trial_id] and oracle.trials[ended[0].trial_id].status == "RUNNING"
+    rerun = oracle.create_trial("t")  # Oracle.create_trial empties the retry queue before counting trials
+    assert rerun.trial_id == ended[0].trial_id and rerun.hyperparameters.values == ended[0].hyperparameters.values
+    assert oracle.trials[ended[1].trial_id].status == "FAILED"
+
+
+def test_a_tuner_learns_its_space_without_building_a_model_while_declaring_only(tmp_path):
+    """bench.compat.declaring_only: BaseTuner.__init__ learns the space through
+    _populate_initial_space, which builds the hypermodel; with declaring_only it only declares."""
+
+    class Raising(kt.HyperModel):
+        def build(self, hp):
+            hp.Choice("depth_multiplier", [1, 2])
+            raise ValueError("a layer that raises at its defaults")
+
+    class Declaring(kt.RandomSearch):
+        def _populate_initial_space(self):
+            with compat.declaring_only(self.hypermodel, lambda hp: hp.Choice("depth_multiplier", [1, 2])):
+                super()._populate_initial_space()
+
+    hypermodel = Raising()
+    tuner = Declaring(hypermodel=hypermodel, objective="val_loss", max_trials=1, directory=str(tmp_path),
+                      project_name="p")
+    assert [h.name for h in tuner.oracle.get_space().space] == ["depth_multiplier"]
+    assert "build" not in vars(hypermodel)  # the method is back
+    with pytest.raises(ValueError, match="raises at its defaults"):
+        hypermodel.build(kt.HyperParameters())

@@ -9,6 +9,8 @@ import pytest
 
 from bench.data import dataset_names
 from bench.run.config import PROFILES, profile
+from bench.run.protocol import Protocol
+from bench.run.steps import START_STEPS
 from bench.study.command import STUDIES
 
 
@@ -16,7 +18,8 @@ from bench.study.command import STUDIES
 def test_profile_validates_and_names_itself(name):
     config = profile(name).validated()
     assert config.profile == name
-    assert config.steps % config.eval_every == 0
+    protocol = Protocol.of(config, None if config.steps != "auto" else START_STEPS)
+    assert protocol.steps % protocol.eval_every == 0 and protocol.eval_every % protocol.steps_per_execution == 0
     assert config.run_name == f"{name}-{config.dataset}"
 
 

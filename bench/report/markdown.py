@@ -24,6 +24,7 @@ def rebuild_command(run_dir: Path) -> str:
     return (f"`make report RUN={run_dir.name} RESULTS={where}` (or `wsbench report --results-dir {where} "
             f"{run_dir.name}`)")
 
+from bench.store.failures import failure_lines, run_failures
 
 def _get(mapping, *keys, default="unknown"):
     for key in keys:
@@ -109,6 +110,7 @@ def render_markdown(data: ReportData, figures: Sequence[Tuple[str, List[Drawn], 
     elif meta.get("status") not in ("complete", "completed"):
         lines += [f"> **This run is not complete** (status: {meta.get('status', 'unknown')}): it was interrupted; "
                   f"rerun its command to resume. The tables hold what it has recorded so far.", ""]
+    lines += failures_markdown(data)
     lines += ["## The answer", ""] + sections.answer_markdown(data, comparison) + [""]
     lines += ["## Run", "", metadata_markdown(meta), ""]
 
@@ -187,6 +189,17 @@ def throughput_section(data: ReportData) -> List[str]:
                     "which models were measured; it is not shown. A run made now records each model's step memory, "
                     "measured in a fresh process.")
     return ["## Throughput", "", " ".join(text), "", fmt.throughput_markdown(throughput, data.families), ""]
+
+
+def failures_markdown(data: ReportData) -> List[str]:
+    """A note naming every cell in which a layer raised (see :mod:`bench.store.failures`), or nothing."""
+    failures = run_failures(data.run)
+    if not failures:
+        return []
+    return (["> **Failed cells**: an error was raised while a model was being built or trained, usually by the "
+             "family's layer (the other cells ran; "
+             "`wsbench check FAMILY` checks a family, and rerunning the run's command retrains only what failed):", ">"]
+            + [f"> - {line}" for line in failure_lines(failures)] + [""])
 
 
 def figures_markdown(figures: Sequence[Tuple[str, List[Drawn], str]]) -> List[str]:

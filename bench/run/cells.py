@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Tuple
 from bench.run.config import BenchConfig
 from bench.run.distributed import Role
 from bench import backend
+from bench.run.containment import stage_failure_recorded
 from bench.run.evaluation import empty_row, run_baseline, run_final
 from bench.run.hypermodel import BudgetedHyperModel
 from bench.run.tuning import run_search
@@ -84,12 +85,15 @@ def cell_runner(config: BenchConfig, dataset, run: RunDir, infeasible: Dict[Tupl
 def finish_cell(run: RunDir, config: BenchConfig, context, hypermodel, tuner, dataset, report, stages=STAGES,
                 seeds: int = 0) -> None:
     """The cell's final evaluation with ``seeds`` seeds (given its searched tuner, or the
-    configuration its final rows already hold) and its baseline, as ``stages`` ask."""
+    configuration its final rows already hold) and its baseline, as ``stages`` ask; a stage
+    whose layer raises is recorded as failed (see :mod:`bench.run.containment`)."""
     if "final" in stages:
-        run_final(run, context, hypermodel, tuner, dataset, seeds=seed_numbers(config, seeds), report=report)
+        with stage_failure_recorded(run, "final", context, report):
+            run_final(run, context, hypermodel, tuner, dataset, seeds=seed_numbers(config, seeds), report=report)
     if "baseline" in stages and config.baseline_seeds:
-        run_baseline(run, context, hypermodel, dataset, seeds=seed_numbers(config, config.baseline_seeds),
-                     report=report)
+        with stage_failure_recorded(run, "baseline", context, report):
+            run_baseline(run, context, hypermodel, dataset, seeds=seed_numbers(config, config.baseline_seeds),
+                         report=report)
 
 
 def seed_numbers(config: BenchConfig, count: int) -> List[int]:

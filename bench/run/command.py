@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from typing import Any, Dict, List
 
 from bench.run.config import PADDINGS, PROFILES, BenchConfig, positive_int, profile
@@ -180,4 +181,24 @@ def run(args) -> int:
             print(accuracy_table(run_dir.read(table)).to_string())
     tables = " ".join(f"{t}.csv" for t in ("trials", "final", "baseline", "throughput") if run_dir.has(t))
     print(f"\nwrote {run_dir.path}/: run.json {tables} models/ tuner/")
-    return 0
+    return report_failures(run_dir)
+
+
+def report_failures(run_dir) -> int:
+    """Names every cell in which a layer raised (see :mod:`bench.store.failures`) on stderr;
+    returns the exit code: 1 when one did, else 0."""
+    from bench.store.failures import failed_cells, failure_lines, run_failures
+
+    failures = run_failures(run_dir)
+    if not failures:
+        return 0
+    cells = failed_cells(failures)
+    print(f"\nwsbench: {len(cells)} family × budget cell{'s' if len(cells) > 1 else ''} failed (an error was raised "
+          f"while a model was being built or trained, usually by the family's layer; the other cells ran):", file=sys.stderr)
+    for line in failure_lines(failures):
+        print(f"  {line}", file=sys.stderr)
+    families = sorted({family for family, _ in cells})
+    print(f"Check the famil{'ies' if len(families) > 1 else 'y'} with `wsbench check {' '.join(families)}`, fix "
+          f"{'them' if len(families) > 1 else 'it'}, and rerun the same command: only what failed is retrained.",
+          file=sys.stderr)
+    return 1

@@ -19,6 +19,7 @@ import keras_tuner as kt
 from bench.run.backbone import build_backbone, trainable_parameters
 from bench.run.budget import BudgetSolution, solve_width
 from bench.run.config import BenchConfig
+from bench.run.counts import describe_model, refuse_miscounted
 from bench.run.protocol import Protocol
 from bench.run.search_space import declared, defaults, feasible_kernel_sizes, shared_hyperparameters
 from bench.run.training import TrainResult, train_together
@@ -106,6 +107,8 @@ class BudgetedHyperModel(kt.HyperModel):
         model = build_backbone(self.family, self.input_shape, self.num_classes, solution.widths, depth=s.depth,
                                kernel_size=shared["kernel_size"], dropout=shared["dropout"], head=s.head,
                                padding=s.padding, family_hp=family_hp)
+        refuse_miscounted(model, self.family, solution.params, describe_model(  # never trained off its budget
+            self.input_shape, solution.widths, shared["kernel_size"], s.padding, s.head, family_hp))
         return self.protocol.compile(model, shared["learning_rate"])
 
     def train(self, models: List[keras.Model], seeds: List[int], hp: kt.HyperParameters, x, y, validation_data,

@@ -16,6 +16,8 @@ from typing import List, Optional, Tuple
 from bench import backend
 from bench.run.cells import STAGES, cell_runner, finish_cell, infeasible_cells
 from bench.run.config import BenchConfig
+from bench.run.containment import forget_failures
+from bench.run.counts import check_run_formulas
 from bench.run.distributed import Role, free_port_block, launch_local_workers, stop_workers
 from bench.run.progress import Progress
 from bench.run.protocol import Protocol
@@ -43,15 +45,19 @@ def check_same_config(run: RunDir, config: BenchConfig) -> None:
 
 
 def check_inputs(config: BenchConfig):
-    """Validates the configuration and the data, and that results can be written; writes
-    nothing.
+    """Validates the configuration and the data, that results can be written, and that every
+    family's parameter-count formula agrees with the models it builds at the run's shapes;
+    sets this process up to train (:func:`bench.backend.configure`, before the first model is
+    built); writes nothing.
 
     Returns:
         (config, dataset, infeasible): the validated config, the loaded dataset, and the
         cells no configuration can meet (see :func:`infeasible_cells`).
 
     Raises:
-        ValueError: naming the bad value, including a budget that no family can meet.
+        ValueError: naming the bad value, including a budget that no family can meet, and a
+            family whose formula disagrees with its models
+            (:class:`bench.run.counts.ParamCountMismatch`).
     """
     from bench.data import DatasetError, load_dataset
 
@@ -70,6 +76,8 @@ def check_inputs(config: BenchConfig):
                              f"±{config.tolerance:.0%} on {config.dataset} {dataset.input_shape}: give a larger "
                              f"budget or a larger --tolerance.")
     check_writable(Path(config.results_dir))
+    backend.configure(config)
+    check_run_formulas(config, dataset.input_shape, dataset.num_classes)
     return config, dataset, infeasible
 
 
@@ -82,12 +90,16 @@ def check_resumable(run: RunDir, config: BenchConfig) -> None:
     run.check_tuner_state()
 
 
-def open_run(run: RunDir, config: BenchConfig, dataset, command: List[str]) -> None:
-    """Creates run.json, or checks a stored run (:func:`check_resumable`) and marks it
-    resumed. Call it holding the run's writer lock: only then is the stored state final."""
+def open_run(run: RunDir, config: BenchConfig, dataset, command: List[str], stages: Tuple[str, ...] = STAGES) -> None:
+    """Creates run.json, or checks a stored run (:func:`check_resumable`), marks it resumed and
+    removes what failed in it, to be retrained (:func:`forget_failures`). Call it holding the
+    run's writer lock: only then is the stored state final."""
     if run.run_json.exists():
         check_resumable(run, config)
         run.update_run(status="running", resumed=dt.datetime.now().isoformat(timespec="seconds"))
+        retrying = forget_failures(run, stages)
+        if retrying:
+            print(retrying, flush=True)
         return
     from bench.environment import git_commit, hardware, library_versions
 
@@ -173,7 +185,6 @@ def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), l
         stages: the stages of every cell to run (``wsbench baseline`` runs only the baseline).
     """
     config, dataset, infeasible = check_inputs(config)
-    backend.configure(config)
     run = RunDir(Path(config.results_dir) / config.run_name)
     if role.kind == "worker":
         join_run(run, config)
@@ -184,7 +195,7 @@ def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), l
     if run.run_json.exists():
         check_resumable(run, config)  # refused before the lock file is touched
     with run.writer(" ".join(command)):
-        open_run(run, config, dataset, command)
+        open_run(run, config, dataset, command, stages)
         jobs = 1 if role.distributed or local_workers else min(config.jobs, len(cells_of(config)))
         protocol = settle_protocol(run, config, dataset, infeasible, jobs)
         progress = start_progress(run, config, infeasible, stages)

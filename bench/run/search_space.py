@@ -132,15 +132,23 @@ def family_configurations(family: str, seed: int = 0, samples: int = FEASIBILITY
         yield draw_values(declare, stream_uniform("feasibility", seed, family, i))
 
 
+def family_keywords(family: str, values: Dict[str, Any]) -> Dict[str, Any]:
+    """The layer keyword arguments of ``family`` for its hyperparameter ``values`` (what
+    ``Family.hyperparameters`` returns on a HyperParameters holding them; names may differ:
+    SISWS's ``centroids='grid2x2'`` is ``n_centroids=(2, 2)``)."""
+    declare = get_family(family).hyperparameters
+    return declare(declared(declare, values))
+
+
 def feasible_kernel_sizes(solve: Callable[[int, Dict[str, Any]], Any], family: str) -> Dict[int, str]:
     """kernel size → '' when some configuration of ``family`` meets the budget with it, else
     why none does (the default configuration's reason). ``solve(kernel_size, family_hp)``
-    is the cell's budget solver."""
+    is the cell's budget solver; ``family_hp`` are layer keyword arguments."""
     out = {}
     for kernel_size in KERNEL_SIZES:
         reason = None
-        for family_hp in family_configurations(family):
-            solution = solve(kernel_size, family_hp)
+        for values in family_configurations(family):
+            solution = solve(kernel_size, family_keywords(family, values))
             if solution.feasible:
                 reason = ""
                 break

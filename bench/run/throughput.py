@@ -197,8 +197,7 @@ def measure_run(run_dir: Path, *, batch: int = 128, repeats: int = 5, memory: bo
     except (KeyError, TypeError) as exc:
         raise ResultsError(f"{str(run.run_json)!r} lacks dataset.input_shape / dataset.num_classes.") from exc
     final = run.require("final", hint="the run has no final evaluation yet")
-    cells = (final[final["status"] == "completed"]
-             .groupby(["family", "budget"], sort=False, as_index=False)["params"].first())
+    cells = final[final["status"] == "completed"].drop_duplicates(["family", "budget"])
     done = run.keys("throughput")
     todo = [c for c in cells.itertuples(index=False) if (c.family, int(c.budget)) not in done]
     missing = [str(run.model_path(c.family, c.budget)) for c in todo if not run.model_path(c.family, c.budget).is_file()]
@@ -224,9 +223,8 @@ def measure_run(run_dir: Path, *, batch: int = 128, repeats: int = 5, memory: bo
         if note:
             say(f"throughput: {note}; the step memory column stays empty")
     run_id = meta.get("run_id", run.name)
-    params = {(c.family, int(c.budget)): c.params for c in todo}
+    # params: the trainable parameters of the model measured (measure_models counts them).
     run.append("throughput", [{**row, "run_id": run_id, "family": family, "budget": budget,
-                               "params": int(params[(family, budget)]) if pd.notna(params[(family, budget)])
-                               else row["params"], "step_mem_mb": memory_mib.get((family, budget))}
+                               "step_mem_mb": memory_mib.get((family, budget))}
                               for (family, budget), row in measured.items()])
     return run.read("throughput")

@@ -17,7 +17,9 @@ import keras
 import keras_tuner as kt
 import numpy as np
 
-from bench.compat import atomic_tuner_state, quiet_failed_trials, release_tf_graphs, requeue_interrupted_trials
+from bench.compat import (atomic_tuner_state, declaring_only, quiet_failed_trials, release_tf_graphs,
+                          requeue_failed_trials, requeue_interrupted_trials)
+from bench.run.containment import failed_trial_on_error
 from bench.run.distributed import Role, keras_tuner_role, serve_search
 from bench.run.hypermodel import INFEASIBLE_PREFIX, BudgetedHyperModel
 from bench.run.oracle import draw_info
@@ -44,13 +46,24 @@ def trial_seed(base_seed: int, trial_id: str) -> int:
     return int(base_seed) * 100_003 + int(trial_id)
 
 
+FAILED_TRIAL = "FailedTrialError: "
+
+
 def _reason(message: Optional[str]) -> Tuple[str, str]:
-    """(status, reason) of a failed trial from keras-tuner's traceback message."""
+    """(status, reason) of a failed trial from keras-tuner's traceback message: the error's
+    type and message (e.g. 'ValueError: depth_multiplier=1 ...'), or why it was infeasible."""
     text = (message or "").strip()
     last = text.splitlines()[-1] if text else "unknown error"
     if INFEASIBLE_PREFIX in text:
         return "infeasible", text[text.index(INFEASIBLE_PREFIX) + len(INFEASIBLE_PREFIX):].splitlines()[0]
-    return "failed", last.split(": ", 1)[-1] if "Error" in last.split(":")[0] else last
+    # A FailedTrialError carries the original error's type and message (see failed_trial_on_error).
+    return "failed", last.split(FAILED_TRIAL, 1)[-1]
+
+
+def _retry(trial) -> bool:
+    """Whether a finished trial is run again when its search is resumed: it failed (its layer
+    raised), as opposed to being infeasible, which rerunning cannot change."""
+    return INFEASIBLE_PREFIX not in (trial.message or "")
 
 
 def trial_rows(oracle, hypermodel: BudgetedHyperModel, context: Dict[str, Any],
@@ -104,8 +117,15 @@ def make_tuner(kind: str, hypermodel: BudgetedHyperModel, directory: Path, proje
 
         def run_trial(self, trial, *args, **kwargs):
             hypermodel.trial_id = trial.trial_id
-            # The trial's data order: the same for trial i of every family.
-            return super().run_trial(trial, *args, seed=trial_seed(seed, trial.trial_id) % (2**31), **kwargs)
+            # The trial's data order: the same for trial i of every family. A layer that raises
+            # fails this trial only.
+            with failed_trial_on_error():
+                return super().run_trial(trial, *args, seed=trial_seed(seed, trial.trial_id) % (2**31), **kwargs)
+
+        def _populate_initial_space(self):
+            # Declaring the space is enough: keras-tuner would build a model at the defaults.
+            with declaring_only(self.hypermodel, hypermodel.choices):
+                super()._populate_initial_space()
 
         def on_trial_end(self, trial):
             self.walls[trial.trial_id] = time.perf_counter() - self.started.get(trial.trial_id, time.perf_counter())
@@ -172,6 +192,7 @@ def run_search(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperMo
             tuner.search(*fit_args, **fit_kwargs)
             return tuner
         requeue_interrupted_trials(tuner.oracle)  # a trial started just before a kill runs again
+        requeue_failed_trials(tuner.oracle, _retry)  # and one whose layer raised (its row was removed)
         record(tuner)  # trials finished before an interruption but not yet written
         if role.kind == "chief":
             serve_search(lambda: tuner.search(*fit_args, **fit_kwargs), tuner.oracle,

@@ -11,8 +11,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import os
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional
+from typing import Any, Callable, Dict, Iterable, List, Optional
 
 import pandas as pd
 
@@ -24,10 +25,17 @@ from bench.store.tables import ResultsError, corrupted, frame_keys, read_table, 
 
 @contextlib.contextmanager
 def _file_lock(path: Path):
-    """Holds an exclusive lock on ``path``.lock while a file is read and rewritten."""
-    with open(f"{path}.lock", "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    """Holds an exclusive lock on the directory of ``path`` while the file is read and rewritten.
+
+    Locking the directory itself (Linux and the BSDs lock a directory like a file) leaves no
+    lock file behind, whatever happens to the process; the files of one run are rewritten
+    one at a time anyway."""
+    fd = os.open(Path(path).parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
+    finally:
+        os.close(fd)  # closing releases the lock
 
 
 class RunDir:
@@ -125,6 +133,19 @@ class RunDir:
                 write_csv_atomic(new if frame.empty else pd.concat([frame[list(spec.columns)], new],
                                                                    ignore_index=True), path)
         return fresh
+
+    def discard(self, table: str, drop: Callable[[pd.DataFrame], "pd.Series"]) -> int:
+        """Removes the rows of ``table`` for which ``drop(frame)`` is True (so a resumed run
+        writes them again); returns how many were removed."""
+        spec, path = TABLES[table], self.table_path(table)
+        if not path.exists():
+            return 0
+        with _file_lock(path):
+            frame = read_table(path, spec)
+            mask = drop(frame).astype(bool) if len(frame) else pd.Series(dtype=bool)
+            if mask.any():
+                write_csv_atomic(frame.loc[~mask, list(spec.columns)], path)
+            return int(mask.sum())
 
     # -- models ----------------------------------------------------------------------------
     def model_path(self, family: str, budget: int) -> Path:

@@ -1,8 +1,9 @@
 """Reading a run's CSV tables: checked whole, with key columns in one normal form.
 
-Key columns come back the same way whatever pandas would have guessed: ``budget`` as an
-int, ``trial_id`` and ``seed`` as strings ('' where a row has none, e.g. an infeasible
-cell's final row). So a key read back from disk equals the key of the row that wrote it.
+Key columns (and the id columns of :data:`KEY_CONVERTERS` wherever they appear) come back
+the same way whatever pandas would have guessed: ``budget`` as an int, ``trial_id``,
+``trial`` and ``seed`` as strings ('' where a row has none, e.g. an infeasible cell's final
+row). So a key read back from disk equals the key of the row that wrote it.
 """
 
 from __future__ import annotations
@@ -41,7 +42,9 @@ def read_table(path: Path, table: Table) -> pd.DataFrame:
     try:
         text = path.read_text()
         _check_complete_rows(path, text)
-        converters = {c: KEY_CONVERTERS[c] for c in table.key if c in KEY_CONVERTERS}
+        # Also where they are not the key (final.csv's trial): a cell without a model leaves them
+        # empty, and pandas would turn trial '0' into 0.0 for the whole column.
+        converters = {c: KEY_CONVERTERS[c] for c in table.columns if c in KEY_CONVERTERS}
         frame = pd.read_csv(io.StringIO(text), converters=converters) if text else pd.DataFrame()
     except ResultsError:
         raise
@@ -50,6 +53,11 @@ def read_table(path: Path, table: Table) -> pd.DataFrame:
     missing = [c for c in table.columns if c not in frame.columns and c not in table.added]
     if missing:
         raise corrupted(path, f"columns {missing} are missing")
+    for column, convert in converters.items():
+        if convert is str:
+            # pandas leaves an empty field NaN (the converter never sees it): a column holding only
+            # such rows would be float, and the next rows appended to it would be written as '0.0'.
+            frame[column] = frame[column].fillna("").astype(str)
     for column in table.added:  # a table written before the column existed
         if column not in frame.columns:
             frame[column] = float("nan")

@@ -45,7 +45,9 @@ def run(args) -> int:
     """Runs (or resumes) every run of the study, reports each, then writes the summary."""
     from bench.report.build import build_report
     from bench.run.config import profile
+    from bench.run.command import report_failures
     from bench.run.runner import run_bench
+    from bench.store import RunDir
     from bench.study.summary import write_summary
 
     if args.name not in STUDIES:
@@ -67,4 +69,4 @@ def run(args) -> int:
         for check in v.checks:
             print(f"  {check}")
     print(f"wrote {out}/summary.md")
-    return 0
+    return max([report_failures(RunDir(path)) for path in run_dirs], default=0)
