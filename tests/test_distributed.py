@@ -17,27 +17,39 @@ ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", WSBENCH_DISABLE_PLUGINS="1")
 pytestmark = pytest.mark.slow  # real `wsbench bench` processes
 
 
-def bench(results: Path, run_name: str, trials: int, *extra: str) -> subprocess.Popen:
+def bench(results: Path, run_name: str, trials: int, *extra: str, seeds: int = 1) -> subprocess.Popen:
     cmd = [sys.executable, "-m", "bench.cli", "bench", "--profile", "quick", "--families", "conv",
-           "--budgets", "3000", "--max-trials", str(trials), "--steps", "10", "--eval-every", "5", "--seeds", "1", "--no-throughput",
-           "--run-name", run_name, "--results-dir", str(results), *extra]
+           "--budgets", "3000", "--max-trials", str(trials), "--steps", "10", "--eval-every", "5", "--seeds", str(seeds),
+           "--no-throughput", "--run-name", run_name, "--results-dir", str(results), *extra]
     return subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def test_chief_and_two_workers_finish_a_search_with_every_trial_once(tmp_path):
-    proc = bench(tmp_path, "dist", 6, "--workers", "2")
+def test_chief_and_two_workers_finish_a_search_and_its_seeds_with_every_row_once(tmp_path):
+    """Two workers train the search's 6 trials, then, through seed jobs served by the chief,
+    the 3 final seeds and the baseline seed: the rows and numbers of a one-process run."""
+    proc = bench(tmp_path, "dist", 6, "--workers", "2", seeds=3)
+    local = bench(tmp_path, "local", 6, seeds=3)
     out, _ = proc.communicate(timeout=600)
     assert proc.returncode == 0, out
+    local.communicate(timeout=600)
+    assert local.returncode == 0
     trials = pd.read_csv(tmp_path / "dist" / "trials.csv", dtype={"trial_id": str})
     assert len(trials) == 6
     assert not trials.duplicated(["family", "budget", "trial_id"]).any()
     assert (trials["status"] == "completed").all(), trials
-    # Each worker logs the trials it trained; both trained some.
-    trained = {w: out.count(f"worker{w} trained") for w in (0, 1)}
+    # Each worker logs what it trained; both trained some trials, and the workers every seed.
+    trained = {w: out.count(f"worker{w} trained trial") for w in (0, 1)}
     assert all(n > 0 for n in trained.values()), (trained, out)
     assert sum(trained.values()) == 6
-    final = pd.read_csv(tmp_path / "dist" / "final.csv")
-    assert len(final) == 1 and final["status"].iloc[0] == "completed"
+    assert sum(out.count(f"worker{w} trained final seed") for w in (0, 1)) == 3, out
+    assert sum(out.count(f"worker{w} trained baseline seed") for w in (0, 1)) == 1, out
+    for table in ("final", "baseline"):
+        got = pd.read_csv(tmp_path / "dist" / f"{table}.csv").sort_values("seed").reset_index(drop=True)
+        want = pd.read_csv(tmp_path / "local" / f"{table}.csv").sort_values("seed").reset_index(drop=True)
+        assert (got["status"] == "completed").all() and len(got) == len(want), got
+        pd.testing.assert_frame_equal(got[["seed", "hp", "params", "test_correct", "test_loss", "val_loss"]],
+                                      want[["seed", "hp", "params", "test_correct", "test_loss", "val_loss"]])
+    assert (tmp_path / "dist" / "models" / "conv__3000.keras").is_file()
 
 
 def test_killing_a_worker_mid_search_lets_the_other_finish_it(tmp_path):

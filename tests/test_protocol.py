@@ -48,17 +48,22 @@ def test_one_image_is_the_smallest_improvement_that_counts():
 
 def test_at_saturation_a_falling_loss_still_counts_and_a_flat_one_does_not():
     """Every validation image right before the last fifth: accuracy cannot rise, so the loss
-    decides. It must fall by more than its own noise and by at least ln(10)/216."""
+    decides. It must fall by more than two standard errors of its paired differences and by at
+    least ln(10)/216."""
     falling = checks([216] * 6, 216, losses=[0.3, 0.2, 0.15, 0.12, 0.11, 0.05])
     assert not last_fifth(falling, 600, 10)[0]
     flat = checks([216] * 6, 216, losses=[0.3, 0.2, 0.15, 0.12, 0.115, 0.113])
     assert last_fifth(flat, 600, 10)[0]  # 0.12 -> 0.113: 0.007 < ln(10)/216 = 0.0107
-    # A mean drop of 0.06 made of half the images 1.0 worse and half 1.12 better: within one
-    # standard error of the paired differences (0.072), so not an improvement.
+    # A mean drop of 0.06 made of half the images 1.0 worse and half 1.12 better: within the
+    # two standard errors of the paired differences (2 × 0.072) it must exceed: not an improvement.
     before = check(500, 216, 216, 1.5)
     after = Check(600, before.correct, before.loss + np.where(np.arange(216) % 2, 1.0, -1.12))
     moved, _, drop = improved(before, after, 10)
     assert drop == pytest.approx(0.06) and not moved
+    # The same drop at 1.9 standard errors (halves +0.4 / −0.52) still is not; at 3.4 (+0.2 / −0.32) it is.
+    for up, down, counts in ((0.4, -0.52, False), (0.2, -0.32, True)):
+        after = Check(600, before.correct, before.loss + np.where(np.arange(216) % 2, up, down))
+        assert improved(before, after, 10)[0] is counts
 
 
 def test_loss_does_not_count_while_accuracy_can_still_move():

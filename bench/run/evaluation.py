@@ -56,47 +56,59 @@ def curve_rows(context: Dict[str, Any], stage: str, trial: str, seed, history) -
 def train_seeds(run: RunDir, table: str, context: Dict[str, Any], hypermodel: BudgetedHyperModel,
                 hp: kt.HyperParameters, dataset, *, seeds: Sequence[int], report: Report, trial: str,
                 save_seed: Optional[int] = None) -> None:
-    """Trains ``hp`` with every seed of ``seeds`` not yet in ``table`` and writes its rows.
-
-    With ``save_seed`` that seed's model is saved to models/ before its row is written, so a
-    row always has its model on disk.
-    """
+    """Trains ``hp`` with every seed of ``seeds`` not yet in ``table`` and writes its rows,
+    up to the protocol's ``together`` seeds per program (:func:`train_group`)."""
     done = run.keys(table)
     family, budget = context["family"], int(context["budget"])
     missing = [s for s in seeds if (family, budget, str(s)) not in done]
     together = hypermodel.protocol.together
     for start in range(0, len(missing), together):
-        group = missing[start:start + together]
-        keras.backend.clear_session()
-        release_tf_graphs()
-        models = []
-        for seed in group:
-            keras.utils.set_random_seed(seed)
-            model = hypermodel.build(hp)
-            model.name = f"{family}_seed{seed}"
-            models.append(model)
-        results = hypermodel.train(models, group, hp, dataset.x_train, dataset.y_train,
-                                   (dataset.x_val, dataset.y_val))
-        tested = test_results(models, dataset.x_test, dataset.y_test, hypermodel.protocol)
-        if save_seed in group:
-            run.save_model(models[group.index(save_seed)], family, budget)
-        solution = hypermodel.solve(hp)
-        rows, correct, curves = [], [], []
-        for seed, model, result, (right, test_loss) in zip(group, models, results, tested):
-            correct.append(dict(context, stage=table, seed=seed, images=len(right), correct=pack(right)))
-            curves += curve_rows(context, table, trial, seed, result.history)
-            rows.append(dict(context, seed=seed, status="completed", reason="", trial=trial,
-                             hp=hp_json(hypermodel.choices, hp.values),
-                             widths=solution.label, params=trainable_parameters(model),
-                             test_accuracy=float(right.mean()), test_correct=int(right.sum()), test_loss=test_loss,
-                             val_accuracy=result.val_accuracy, val_loss=result.val_loss, best_step=result.best_step,
-                             steps=result.steps, converged=result.converged, gain_last_fifth=result.gain_last_fifth,
-                             loss_drop_last_fifth=result.loss_drop_last_fifth, diverged=result.diverged,
-                             train_s=result.wall_s))
-        run.append("correct", correct)
-        run.append("curves", curves)
-        for written in run.append(table, rows):
-            report(written)
+        train_group(run, table, context, hypermodel, hp, dataset, missing[start:start + together], report=report,
+                    trial=trial, save_seed=save_seed)
+
+
+def train_group(run: RunDir, table: str, context: Dict[str, Any], hypermodel: BudgetedHyperModel,
+                hp: kt.HyperParameters, dataset, group: Sequence[int], *, report: Report, trial: str,
+                save_seed: Optional[int] = None) -> List[Dict[str, Any]]:
+    """Trains ``hp`` with the seeds of ``group`` as one program, tests each once and writes
+    what it got right, its curve, then its row; returns the rows written.
+
+    With ``save_seed`` in the group, that seed's model is saved to models/ before its row is
+    written, so a row always has its model on disk.
+    """
+    family, budget = context["family"], int(context["budget"])
+    keras.backend.clear_session()
+    release_tf_graphs()
+    models = []
+    for seed in group:
+        keras.utils.set_random_seed(seed)
+        model = hypermodel.build(hp)
+        model.name = f"{family}_seed{seed}"
+        models.append(model)
+    results = hypermodel.train(models, list(group), hp, dataset.x_train, dataset.y_train,
+                               (dataset.x_val, dataset.y_val))
+    tested = test_results(models, dataset.x_test, dataset.y_test, hypermodel.protocol)
+    if save_seed in group:
+        run.save_model(models[list(group).index(save_seed)], family, budget)
+    solution = hypermodel.solve(hp)
+    rows, correct, curves = [], [], []
+    for seed, model, result, (right, test_loss) in zip(group, models, results, tested):
+        correct.append(dict(context, stage=table, seed=seed, images=len(right), correct=pack(right)))
+        curves += curve_rows(context, table, trial, seed, result.history)
+        rows.append(dict(context, seed=seed, status="completed", reason="", trial=trial,
+                         hp=hp_json(hypermodel.choices, hp.values),
+                         widths=solution.label, params=trainable_parameters(model),
+                         test_accuracy=float(right.mean()), test_correct=int(right.sum()), test_loss=test_loss,
+                         val_accuracy=result.val_accuracy, val_loss=result.val_loss, best_step=result.best_step,
+                         steps=result.steps, converged=result.converged, gain_last_fifth=result.gain_last_fifth,
+                         loss_drop_last_fifth=result.loss_drop_last_fifth, diverged=result.diverged,
+                         train_s=result.wall_s))
+    run.append("correct", correct)
+    run.append("curves", curves)
+    written = run.append(table, rows)
+    for row in written:
+        report(row)
+    return written
 
 
 def final_configuration(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperModel, tuner=None):
@@ -134,19 +146,27 @@ def recipe(hypermodel: BudgetedHyperModel) -> kt.HyperParameters:
 
 def run_baseline(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperModel, dataset, *,
                  seeds: Sequence[int], report: Report) -> None:
-    """Trains the plain recipe with ``seeds`` into baseline.csv (no tuning at all).
+    """Trains the plain recipe with ``seeds`` into baseline.csv (no tuning at all); see
+    :func:`baseline_recipe` for what is recorded without training."""
+    hp = baseline_recipe(run, context, hypermodel, seeds=seeds, report=report)
+    if hp is not None:
+        train_seeds(run, "baseline", context, hypermodel, hp, dataset, seeds=seeds, report=report, trial="recipe")
 
-    A seed the final evaluation already trained with the same configuration (the search chose
-    the recipe) is copied from final.csv, correct.csv and curves.csv, marked
-    ``trial='recipe (final seed)'``: the computation would be the same to the bit.
-    """
+
+def baseline_recipe(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyperModel, *, seeds: Sequence[int],
+                    report: Report) -> Optional[kt.HyperParameters]:
+    """The cell's plain recipe for its baseline seeds, after recording what needs no training:
+    a recipe that cannot meet the budget (an infeasible row; then None), and every seed the
+    final evaluation already trained with the same configuration (the search chose the
+    recipe), copied from final.csv, correct.csv and curves.csv and marked
+    ``trial='recipe (final seed)'``: the computation would be the same to the bit."""
     hp = recipe(hypermodel)
     solution = hypermodel.solve(hp)
     if not solution.feasible:
         for row in run.append("baseline", [empty_row(context, "infeasible", f"the recipe cannot meet the budget: "
                                                                             f"{solution.reason}")]):
             report(row)
-        return
+        return None
     final = run.read("final")
     cell = lambda t: (t["family"] == context["family"]) & (t["budget"] == int(context["budget"]))  # noqa: E731
     same = final[cell(final) & (final["status"] == "completed")
@@ -160,4 +180,4 @@ def run_baseline(run: RunDir, context: Dict[str, Any], hypermodel: BudgetedHyper
             run.append(name, [dict(r, stage="baseline") for r in chosen.to_dict("records")])
         for row in run.append("baseline", reused):
             report(row)
-    train_seeds(run, "baseline", context, hypermodel, hp, dataset, seeds=seeds, report=report, trial="recipe")
+    return hp

@@ -76,6 +76,20 @@ class Progress:
             self.fitted()
 
 
+def start_progress(run, config, cells: int, stages) -> Progress:
+    """A progress bar over the fits a run's ``cells`` (those that can train) need so far,
+    counting those already stored."""
+    from bench.stats.sequential import START
+
+    first = START if config.seeds == "auto" else config.seeds
+    total = cells * ((config.max_trials if "search" in stages else 0) + (first if "final" in stages else 0)
+                     + (config.baseline_seeds if "baseline" in stages else 0))
+    stored = sum(int((run.read(t)["status"] == "completed").sum()) if t != "trials" else
+                 int((run.read(t)["trial_id"] != "cell").sum()) for t, stage in
+                 (("trials", "search"), ("final", "final"), ("baseline", "baseline")) if stage in stages)
+    return Progress(total, done_before=min(stored, total))
+
+
 def accuracy_table(final: pd.DataFrame) -> pd.DataFrame:
     """The table `wsbench bench` prints at its end: family × budget of 'mean ± std (n=…, … params)',
     '[k not converged]' when k seeds were still improving, or the cell's status."""

@@ -26,7 +26,7 @@ from typing import Any, Dict, Optional
 
 import keras
 
-from bench.run.convergence import LAST_FRACTION
+from bench.run.convergence import LAST_FRACTION, LOSS_SE
 
 #: Validations per training when the run does not set ``eval_every``.
 VALIDATIONS = 8
@@ -86,7 +86,7 @@ class Protocol:
                 "not_converged_when": f"the best validation of the last {LAST_FRACTION:.0%} of the steps beats the "
                                       f"best before it beyond what the split resolves: accuracy by more than one "
                                       f"standard error (at least one image), or, where accuracy is saturated, loss by "
-                                      f"more than one standard error of the paired per-image losses (at least "
+                                      f"more than {LOSS_SE:g} standard errors of the paired per-image losses (at least "
                                       f"ln(classes) / images)",
                 "seeds_together": f"up to {self.together} seeds of one configuration trained as one program, each "
                                   f"as it would be alone"}

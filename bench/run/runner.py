@@ -9,7 +9,6 @@ throughput rows are never redone or duplicated.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 from typing import List, Optional, Tuple
 
@@ -19,8 +18,11 @@ from bench.run.config import BenchConfig
 from bench.run.containment import forget_failures
 from bench.run.counts import check_run_formulas
 from bench.run.distributed import Role, free_port_block, launch_local_workers, stop_workers
-from bench.run.progress import Progress
+from bench.run.progress import start_progress
 from bench.run.protocol import Protocol
+from bench.run.seed_jobs import SeedJobs, follow_jobs, spread_seeds, task_trainer
+from bench.run.seeds import rounds
+from bench.run.steps import settle_protocol, stored_protocol
 from bench.stats import REFERENCE
 from bench.stats.sequential import START
 from bench.stats.verdicts import ALPHA
@@ -118,47 +120,16 @@ def open_run(run: RunDir, config: BenchConfig, dataset, command: List[str], stag
     })
 
 
-def settle_protocol(run: RunDir, config: BenchConfig, dataset, infeasible, jobs: int) -> Protocol:
-    """The run's training protocol, recorded in run.json: its fixed steps, or with ``--steps
-    auto`` the count chosen from the data (:mod:`bench.run.steps`), probed once and then read
-    back on every resume."""
-    steps = None
-    if config.steps == "auto":
-        record = run.read_run().get("steps_choice")
-        if not record:
-            from bench.run.steps import choose_steps, probe_budget
-
-            budget = probe_budget(config.budgets)
-            record = choose_steps(config, dataset, [f for f in config.families if (f, budget) not in infeasible],
-                                  jobs=jobs)
-            run.update_run(steps_choice=record)
-        steps = record["steps"]
-    protocol = Protocol.of(config, steps)
-    run.update_run(protocol=protocol.describe())
-    return protocol
-
-
-def stored_protocol(run: RunDir, config: BenchConfig, wait_s: float = 3600) -> Protocol:
-    """The protocol the chief of a distributed run settled (a worker waits for its choice of
-    steps, if the run chooses them)."""
-    if config.steps != "auto":
-        return Protocol.of(config)
-    deadline = time.time() + wait_s
-    while True:
-        record = run.read_run().get("steps_choice") if run.run_json.exists() else None
-        if record:
-            return Protocol.of(config, record["steps"])
-        if time.time() > deadline:
-            raise RuntimeError(f"the chief of run {config.run_name!r} did not choose its steps within {wait_s:.0f} s")
-        time.sleep(1.0)
-
-
 def join_run(run: RunDir, config: BenchConfig) -> None:
     """A distributed worker's check of the run it joins: the same configuration. A worker
     never writes run.json and holds no lock (the chief records every row)."""
     if run.run_json.exists():
         check_same_config(run, config)
     run.path.mkdir(parents=True, exist_ok=True)
+
+
+#: Ports a distributed chief keeps beyond one per cell, for its seed jobs (bench.run.seed_jobs).
+MAX_SEED_JOBS = 16
 
 
 def cells_of(config: BenchConfig) -> List[Tuple[str, int]]:
@@ -188,9 +159,11 @@ def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), l
     run = RunDir(Path(config.results_dir) / config.run_name)
     if role.kind == "worker":
         join_run(run, config)
-        run_cell = cell_runner(config, dataset, run, infeasible, stored_protocol(run, config), role=role)
+        protocol = stored_protocol(run, config)
+        run_cell = cell_runner(config, dataset, run, infeasible, protocol, role=role)
         for index, (family, budget) in enumerate(cells_of(config)):
             run_cell(family, budget, index, seeds=0, on_trial=lambda row: None, on_final=lambda row: None)
+        follow_jobs(run, role, len(cells_of(config)), task_trainer(run, config, protocol, dataset))
         return run
     if run.run_json.exists():
         check_resumable(run, config)  # refused before the lock file is touched
@@ -198,13 +171,35 @@ def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), l
         open_run(run, config, dataset, command, stages)
         jobs = 1 if role.distributed or local_workers else min(config.jobs, len(cells_of(config)))
         protocol = settle_protocol(run, config, dataset, infeasible, jobs)
-        progress = start_progress(run, config, infeasible, stages)
+        progress = start_progress(run, config, len(cells_of(config)) - len(infeasible), stages)
+        announce(config, run, protocol, infeasible, local_workers, jobs, stages)
         first = START if config.seeds == "auto" else config.seeds
         tasks = [(i, f, b, first) for i, (f, b) in enumerate(cells_of(config))]
-        _run_cells(config, protocol, dataset, infeasible, run, role, local_workers, worker_argv, stages, tasks,
-                   progress, jobs)
-        if config.seeds == "auto" and "final" in stages:
-            add_seeds(run, config, protocol, dataset, infeasible, progress, jobs)
+        workers = []
+        if local_workers:
+            role = Role("chief", "127.0.0.1", free_port_block(len(tasks) + MAX_SEED_JOBS))
+            workers = launch_local_workers(local_workers, worker_argv or [], role.host, role.base_port)
+        completed = False
+        try:
+            finished = _run_cells(config, protocol, dataset, infeasible, run, role, workers, stages, tasks, progress,
+                                  jobs)
+            if role.distributed:
+                seed_jobs = SeedJobs(run, role, workers, len(tasks), progress.final)
+                try:
+                    spread_seeds(run, config, dataset, finished, seed_jobs, stages, progress)
+                finally:
+                    seed_jobs.close()
+                for context, hypermodel, tuner, seeds in finished:  # what a job left undone (a task that failed)
+                    finish_cell(run, config, context, hypermodel, tuner, dataset, progress.final, stages, seeds)
+            elif config.seeds == "auto" and "final" in stages:
+                index = {cell: i for i, cell in enumerate(cells_of(config))}
+                rounds(run, config, len(dataset.y_test), lambda todo: _run_cells(
+                    config, protocol, dataset, infeasible, run, role, workers, ("final",),
+                    [(index[(f, b)], f, b, n) for f, b, n in todo], progress, jobs), progress)
+            completed = True
+        finally:
+            # After the last seed job the workers exit by themselves; on an error they are killed.
+            stop_workers(workers, timeout=60 if completed else 0)
         if config.throughput and "final" in stages:
             from bench.run.throughput import measure_run
 
@@ -216,74 +211,37 @@ def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), l
     return run
 
 
-def start_progress(run: RunDir, config: BenchConfig, infeasible, stages) -> Progress:
-    """A progress bar over the fits the run needs so far, counting those already stored."""
-    cells = len(cells_of(config)) - len(infeasible)
-    first = START if config.seeds == "auto" else config.seeds
-    total = cells * ((config.max_trials if "search" in stages else 0) + (first if "final" in stages else 0)
-                     + (config.baseline_seeds if "baseline" in stages else 0))
-    stored = sum(int((run.read(t)["status"] == "completed").sum()) if t != "trials" else
-                 int((run.read(t)["trial_id"] != "cell").sum()) for t, stage in
-                 (("trials", "search"), ("final", "final"), ("baseline", "baseline")) if stage in stages)
-    return Progress(total, done_before=min(stored, total))
+def announce(config: BenchConfig, run: RunDir, protocol: Protocol, infeasible, local_workers: int, jobs: int,
+             stages) -> None:
+    """The run's first line: what it will do."""
+    if "search" not in stages:
+        return
+    print(f"wsbench: run {config.run_name!r} → {run.path}  ({len(cells_of(config))} family × budget cells"
+          + (f", {len(infeasible)} infeasible" if infeasible else "")
+          + f", {config.tuner} tuner, {config.max_trials} trials, every model {protocol.steps:,} steps, "
+          + (f"{START} seeds then more where verdicts are open (up to {config.max_seeds})"
+             if config.seeds == "auto" else f"{config.seeds} seeds")
+          + (f", {config.baseline_seeds} baseline seeds" if config.baseline_seeds else "")
+          + (f", {local_workers} local workers" if local_workers else "")
+          + (f", {jobs} cells at a time" if jobs > 1 else "") + ")", flush=True)
 
 
-def add_seeds(run: RunDir, config: BenchConfig, protocol: Protocol, dataset, infeasible, progress: Progress,
-              jobs: int) -> None:
-    """``--seeds auto``: rounds of final seeds where comparisons are open (:mod:`bench.run.seeds`)."""
-    from bench.run.seeds import open_cells
-
-    index = {cell: i for i, cell in enumerate(cells_of(config))}
-    images = len(dataset.y_test)
-    while todo := open_cells(run, config, images):
-        have = {(f, b): n for f, b, n in todo}
-        stored = run.read("final")
-        missing = sum(n - int(((stored["family"] == f) & (stored["budget"] == b)
-                               & (stored["status"] == "completed")).sum()) for (f, b), n in have.items())
-        progress.plan(missing)
-        print(f"wsbench: --seeds auto: {missing} more seeds for the open comparisons: "
-              + ", ".join(f"{f} @ {b:,} → {n}" for f, b, n in todo), flush=True)
-        _run_cells(config, protocol, dataset, infeasible, run, Role(), 0, None, ("final",),
-                   [(index[(f, b)], f, b, n) for f, b, n in todo], progress, jobs)
-
-
-def _run_cells(config: BenchConfig, protocol: Protocol, dataset, infeasible, run: RunDir, role: Role,
-               local_workers: int, worker_argv: Optional[List[str]], stages: Tuple[str, ...], tasks, progress,
-               jobs: int) -> None:
-    """Runs ``tasks`` (search index, family, budget, final seeds) with the process that writes the run."""
-    workers = []
-    if local_workers:
-        role = Role("chief", "127.0.0.1", free_port_block(len(cells_of(config))))
-        workers = launch_local_workers(local_workers, worker_argv or [], role.host, role.base_port)
+def _run_cells(config: BenchConfig, protocol: Protocol, dataset, infeasible, run: RunDir, role: Role, workers,
+               stages: Tuple[str, ...], tasks, progress, jobs: int) -> list:
+    """Runs ``tasks`` (search index, family, budget, final seeds) with the process that writes
+    the run; returns (context, hypermodel, tuner, seeds) of every cell a distributed chief
+    searched (their seeds come after, from the workers)."""
     on_trial = lambda row: progress.trial(row, config.max_trials)  # noqa: E731
-    if "search" in stages:
-        print(f"wsbench: run {config.run_name!r} → {run.path}  ({len(cells_of(config))} family × budget cells"
-              + (f", {len(infeasible)} infeasible" if infeasible else "")
-              + f", {config.tuner} tuner, {config.max_trials} trials, every model {protocol.steps:,} steps, "
-              + (f"{START} seeds then more where verdicts are open (up to {config.max_seeds})"
-                 if config.seeds == "auto" else f"{config.seeds} seeds")
-              + (f", {config.baseline_seeds} baseline seeds" if config.baseline_seeds else "")
-              + (f", {local_workers} local workers" if local_workers else "")
-              + (f", {jobs} cells at a time" if jobs > 1 else "") + ")", flush=True)
-    completed = False
-    finished = []
-    try:
-        if jobs > 1 and not role.distributed:
-            from bench.run.parallel import run_cells_in_parallel
+    if jobs > 1 and not role.distributed:
+        from bench.run.parallel import run_cells_in_parallel
 
-            run_cells_in_parallel(config, protocol, tasks, jobs, on_trial=on_trial, on_final=progress.final,
-                                  stages=stages)
-        else:
-            run_cell = cell_runner(config, dataset, run, infeasible, protocol, role=role, workers=workers,
-                                   stages=stages)
-            for index, family, budget, seeds in tasks:
-                finished.append((run_cell(family, budget, index, seeds=seeds, on_trial=on_trial,
-                                          on_final=progress.final), seeds))
-        completed = True
-    finally:
-        # After the last search the workers exit by themselves; on an error they are killed.
-        stop_workers(workers, timeout=60 if completed else 0)
-    if role.distributed:
-        for cell, seeds in finished:
-            if cell is not None:
-                finish_cell(run, config, *cell[:2], cell[2], dataset, progress.final, stages, seeds)
+        run_cells_in_parallel(config, protocol, tasks, jobs, on_trial=on_trial, on_final=progress.final,
+                              stages=stages)
+        return []
+    run_cell = cell_runner(config, dataset, run, infeasible, protocol, role=role, workers=workers, stages=stages)
+    finished = []
+    for index, family, budget, seeds in tasks:
+        cell = run_cell(family, budget, index, seeds=seeds, on_trial=on_trial, on_final=progress.final)
+        if cell is not None:
+            finished.append((*cell, seeds))
+    return finished

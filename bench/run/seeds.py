@@ -11,7 +11,7 @@ a killed run resumes to the same rounds, and any ``--jobs`` makes the same ones.
 
 from __future__ import annotations
 
-from typing import Dict, List, Tuple
+from typing import Callable, Dict, List, Tuple
 
 from bench.stats import REFERENCE
 from bench.stats.outcomes import cell_outcomes, paired_evidence
@@ -52,3 +52,21 @@ def open_cells(run: RunDir, config, images: int) -> List[Tuple[str, int, int]]:
     """(family, budget, seeds it needs) of every cell whose final seeds fall short of its target."""
     have = {cell: outcomes.n for cell, outcomes in stored_cells(run, images).items()}
     return [(f, b, n) for (f, b), n in seed_targets(run, config, images).items() if have.get((f, b), 0) < n]
+
+
+def rounds(run: RunDir, config, images: int, train_round: Callable[[List[Tuple[str, int, int]]], None],
+           progress=None) -> int:
+    """Adds final seeds in rounds while comparisons are open: each round hands
+    ``train_round`` every (family, budget, seeds it needs) short of its target. Returns the
+    number of rounds this process ran."""
+    count = 0
+    while todo := open_cells(run, config, images):
+        count += 1
+        stored = stored_cells(run, images)
+        missing = sum(n - (stored[(f, b)].n if (f, b) in stored else 0) for f, b, n in todo)
+        if progress is not None:
+            progress.plan(missing)
+        print(f"wsbench: --seeds auto: {missing} more seeds for the open comparisons: "
+              + ", ".join(f"{f} @ {b:,} → {n}" for f, b, n in todo), flush=True)
+        train_round(todo)
+    return count

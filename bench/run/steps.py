@@ -14,13 +14,14 @@ instead of probing again.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
+import time
 from typing import Any, Dict, List, Sequence
 
 import numpy as np
 
 from bench.run.convergence import Check, improved
+from bench.run.protocol import Protocol
 
 #: The first step count tried (the default profile's fixed count before it was chosen).
 START_STEPS = 400
@@ -40,7 +41,6 @@ def train_recipes(config, dataset, families: Sequence[str], budget: int, steps: 
     from bench.compat import release_tf_graphs
     from bench.run.evaluation import recipe
     from bench.run.hypermodel import BudgetedHyperModel
-    from bench.run.protocol import Protocol
     from bench.run.training import train_together
 
     keras.backend.clear_session()
@@ -140,6 +140,34 @@ def choose_steps(config, dataset, families: Sequence[str], jobs: int = 1, say=pr
             "looks": looks}
 
 
-def resolved(config, steps: int):
-    """``config`` with its chosen step count (what the run trains with)."""
-    return dataclasses.replace(config, steps=int(steps))
+def settle_protocol(run, config, dataset, infeasible, jobs: int) -> Protocol:
+    """The run's training protocol, recorded in run.json: its fixed steps, or with ``--steps
+    auto`` the count chosen from the data (:mod:`bench.run.steps`), probed once and then read
+    back on every resume."""
+    steps = None
+    if config.steps == "auto":
+        record = run.read_run().get("steps_choice")
+        if not record:
+            budget = probe_budget(config.budgets)
+            record = choose_steps(config, dataset, [f for f in config.families if (f, budget) not in infeasible],
+                                  jobs=jobs)
+            run.update_run(steps_choice=record)
+        steps = record["steps"]
+    protocol = Protocol.of(config, steps)
+    run.update_run(protocol=protocol.describe())
+    return protocol
+
+
+def stored_protocol(run, config, wait_s: float = 3600) -> Protocol:
+    """The protocol the chief of a distributed run settled (a worker waits for its choice of
+    steps, if the run chooses them)."""
+    if config.steps != "auto":
+        return Protocol.of(config)
+    deadline = time.time() + wait_s
+    while True:
+        record = run.read_run().get("steps_choice") if run.run_json.exists() else None
+        if record:
+            return Protocol.of(config, record["steps"])
+        if time.time() > deadline:
+            raise RuntimeError(f"the chief of run {config.run_name!r} did not choose its steps within {wait_s:.0f} s")
+        time.sleep(1.0)
