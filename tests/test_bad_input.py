@@ -302,7 +302,9 @@ def test_a_corrupted_file_is_named_and_the_run_is_left_unchanged(case, stored_ru
     (["--families", "conv,sisws"], "families: ['conv'] → ['conv', 'sisws']"),
     (["--seed", "3"], "seed: 0 → 3"),
     (["--padding", "circular"], "padding: 'same' → 'circular'"),
-], ids=["steps", "families", "seed", "padding"])
+    (["--max-seeds", "8"], "max_seeds: 10 → 8"),
+    (["--margin", "2"], "margin: 1.0 → 2.0"),
+], ids=["steps", "families", "seed", "padding", "max-seeds", "margin"])
 def test_resuming_with_another_configuration_is_refused_saying_what_differs(args, differs, stored_run, tmp_path,
                                                                            capsys):
     results = copy_run(stored_run, tmp_path)

@@ -3,6 +3,8 @@ give, bit for bit, the numbers they give alone; and a stage's rows carry what th
 
 from __future__ import annotations
 
+import dataclasses
+
 import keras
 import keras_tuner as kt
 import numpy as np
@@ -40,14 +42,18 @@ def trained(hypermodel, hp, seeds, data):
 
 
 def test_a_seed_trained_with_others_gives_the_numbers_it_gives_alone(family_name, digits):
-    """Seed 1 alone and seed 1 in the middle of three: identical losses, accuracies and final
-    variables; dropout (rate 0.3), shuffling, the learning-rate schedule, batch norm and the
-    best-checkpoint restore are all in play."""
+    """Seed 1 alone, one step per call (how every fit ran before seeds trained together), and
+    seed 1 in the middle of three run by the protocol (4 steps per call): identical losses,
+    accuracies and final variables; dropout (rate 0.3), shuffling, the learning-rate schedule,
+    batch norm and the best-checkpoint restore are all in play."""
     hypermodel = BudgetedHyperModel(family_name, digits.input_shape, digits.num_classes, 3000, SETTINGS)
+    assert hypermodel.protocol.steps_per_execution == 4
     hp = kt.HyperParameters()
     hypermodel.build(hp)  # declares the defaults
     hp.values["dropout"] = 0.3
-    alone_history, alone_vars = trained(hypermodel, hp, [1], digits)
+    alone = BudgetedHyperModel(family_name, digits.input_shape, digits.num_classes, 3000, SETTINGS,
+                               dataclasses.replace(hypermodel.protocol, steps_per_execution=1, together=1))
+    alone_history, alone_vars = trained(alone, hp, [1], digits)
     histories, variables = trained(hypermodel, hp, [2, 1, 0], digits)
     assert histories[1] == alone_history[0]
     for got, want in zip(variables[1], alone_vars[0]):

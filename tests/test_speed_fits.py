@@ -36,12 +36,20 @@ def quick_fits(tmp_path_factory):
 def test_quick_fits_time_both_backends_side_by_side(quick_fits):
     done, out = quick_fits
     assert done.returncode == 0, done.stderr[-2000:]
-    for text in ("TF fits/min", "JAX fits/min", "JAX/TF", f"wrote {out}"):
+    for text in ("TF fits/min", "JAX fits/min", "JAX/TF", "alone s/seed", "together s/seed", "speed-up",
+                 f"wrote {out}"):
         assert text in done.stdout
     df = pd.read_csv(out, keep_default_na=False, na_values=[""])
     assert list(df.columns) == fits.COLUMNS
-    assert sorted(df["backend"]) == ["jax", "tensorflow"]  # one fit each, in processes of their own
-    assert df["run_id"].nunique() == 1 and sorted(df["position"]) == [1, 2]
+    # 2 seeds by each path on each backend, in processes of their own: alone one program each, together one.
+    assert sorted(df["backend"]) == ["jax"] * 4 + ["tensorflow"] * 4
+    for backend, rows in df.groupby("backend"):
+        assert sorted(rows["path"]) == ["alone", "alone", "together", "together"], backend
+        assert rows.loc[rows["path"] == "alone", "seeds_per_program"].tolist() == [1, 1]
+        assert rows.loc[rows["path"] == "together", "seeds_per_program"].tolist() == [2, 2]
+        assert (rows.loc[rows["path"] == "alone", "steps_per_execution"] == 1).all()
+        assert sorted(rows["seed"]) == [0, 0, 1, 1]
+    assert df["run_id"].nunique() == 1 and sorted(set(df["position"])) == [1, 2]
     assert (df["family"] == "conv").all() and (df["budget"] == 10000).all() and (df["status"] == "completed").all()
     assert (df["steps"] == 20).all() and (df["steps_run"] == 20).all() and (df["batch_size"] == 128).all()
     for column in ("fit_s", "fits_per_min", "build_s", "train_s", "first_epoch_s", "val_accuracy"):
@@ -49,7 +57,7 @@ def test_quick_fits_time_both_backends_side_by_side(quick_fits):
     assert ((df["fits_per_min"] - 60 / df["fit_s"]).abs() < 1e-9 * df["fits_per_min"]).all()
     assert ((df["build_s"] + df["train_s"] - df["fit_s"]).abs() < 1e-6).all()
     assert (df["threads"] == 1).all()
-    assert df.loc[df["backend"] == "jax", "thread_env"].tolist() == [1]  # JAX limited to one thread
+    assert (df.loc[df["backend"] == "jax", "thread_env"] == 1).all()  # JAX limited to one thread
     assert df.loc[df["backend"] == "jax", "jax"].astype(str).str.len().gt(0).all()
     assert df["params"].between(9500, 10500).all()  # the same budgeted model on both
 

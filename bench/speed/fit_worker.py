@@ -4,7 +4,8 @@ Keras fixes its backend when it is first imported, so every backend (and every r
 gets a fresh process: ``python -m bench.speed.fit_worker`` with ``KERAS_BACKEND`` set,
 reading a JSON request on stdin and printing one ``FIT {json}`` line per trained model.
 
-Each fit is what a run's baseline stage does for one seed, in the order a user pays for it:
+Each fit is what a run's baseline stage does for a seed, in the order a user pays for it, by two
+paths (:data:`PATHS`): one seed per program, or the run's protocol (seeds together):
 the process is set up as a run's are (:func:`bench.backend.configure`: one thread by
 default, on either backend), then per family ``BudgetedHyperModel`` + the plain recipe
 (:func:`bench.run.evaluation.recipe`), ``hypermodel.build(hp)`` and ``hypermodel.train``
@@ -54,8 +55,16 @@ def _timing(timer, build_s: float, train_s: float) -> Dict[str, float]:
             "steady_fit_s": steady_epoch * len(ends), "overhead_s": build_s + train_s - steady_epoch * len(ends)}
 
 
+#: How each path trains ``seeds`` seeds of one configuration: one program per seed and one step per
+#: call into the compiled step (how every fit ran before seeds trained together), or the run's
+#: protocol (:class:`bench.run.protocol.Protocol`: seeds together, several steps per call).
+PATHS = ("alone", "together")
+
+
 def fit_rows(request: Dict[str, Any]) -> List[Dict[str, Any]]:
-    """Trains every requested family's plain recipe once per budget; one row per fit, printed as it ends."""
+    """Trains every requested family's plain recipe at each budget with ``seeds`` seeds by
+    each path; one row per seed, printed as each program ends (a program's time is shared
+    equally by its seeds)."""
     from bench import backend
 
     name = backend.choose(request["backend"])
@@ -73,35 +82,51 @@ def fit_rows(request: Dict[str, Any]) -> List[Dict[str, Any]]:
     from bench.environment import device, library_versions
     from bench.run.evaluation import recipe
     from bench.run.hypermodel import BudgetedHyperModel
+    from bench.run.protocol import Protocol
 
     dataset = load_dataset(config.dataset, val_fraction=config.val_fraction, seed=config.seed)
     common = dict(backend=name, threads=config.threads, thread_env=os.environ.get(backend.JAX_THREADS_ENV, ""),
                   steps=config.steps, eval_every=config.eval_every, batch_size=config.batch_size,
                   dataset=config.dataset, device=device(), **library_versions())
+    protocols = {"alone": dataclasses.replace(Protocol.of(config), steps_per_execution=1, together=1),
+                 "together": Protocol.of(config)}
+    seeds = [request["seed"] + i for i in range(request["seeds"])]
     rows = []
-    for budget, family in itertools.product(config.budgets, config.families):
-        keras.backend.clear_session()  # as every stage of a run does before it builds
-        release_tf_graphs()
-        hypermodel = BudgetedHyperModel(family, dataset.input_shape, dataset.num_classes, budget, config)
-        hp = recipe(hypermodel)
-        solution = hypermodel.solve(hp)
-        row = dict(common, family=family, budget=budget, params=solution.params, widths=solution.label)
-        if not solution.feasible:
-            row.update(status="infeasible", reason=solution.reason)
-        else:
-            keras.utils.set_random_seed(request["seed"])
+    for budget, family, path in itertools.product(config.budgets, config.families, request["paths"]):
+        protocol = protocols[path]
+        programs = [[s] for s in seeds] if path == "alone" else [seeds]
+        for program in programs:
+            keras.backend.clear_session()  # as every stage of a run does before it builds
+            release_tf_graphs()
+            hypermodel = BudgetedHyperModel(family, dataset.input_shape, dataset.num_classes, budget, config, protocol)
+            hp = recipe(hypermodel)
+            solution = hypermodel.solve(hp)
+            base = dict(common, family=family, budget=budget, params=solution.params, widths=solution.label,
+                        path=path, seeds_per_program=len(program), steps_per_execution=protocol.steps_per_execution)
+            if not solution.feasible:
+                rows.append(dict(base, seed=program[0], status="infeasible", reason=solution.reason))
+                print(PREFIX + json.dumps(rows[-1], default=str), flush=True)
+                break
             start = time.perf_counter()
-            model = hypermodel.build(hp)
+            models = []
+            for seed in program:
+                keras.utils.set_random_seed(seed)
+                model = hypermodel.build(hp)
+                model.name = f"m{seed}"
+                models.append(model)
             built = time.perf_counter()
             timer = _epoch_timer()
-            result = hypermodel.train([model], [request["seed"]], hp, dataset.x_train, dataset.y_train,
-                                      (dataset.x_val, dataset.y_val), callbacks=[timer])[0]
-            row.update(_timing(timer, built - start, time.perf_counter() - built), status="completed", reason="",
-                       val_accuracy=result.val_accuracy, val_loss=result.val_loss, best_step=result.best_step,
-                       steps_run=result.steps, converged=result.converged, diverged=result.diverged)
-            del model
-        print(PREFIX + json.dumps(row, default=str), flush=True)
-        rows.append(row)
+            results = hypermodel.train(models, program, hp, dataset.x_train, dataset.y_train,
+                                       (dataset.x_val, dataset.y_val), callbacks=[timer])
+            spent = _timing(timer, built - start, time.perf_counter() - built)
+            timing = {k: v / len(program) for k, v in spent.items()}  # each seed's share of its program
+            for seed, result in zip(program, results):
+                rows.append(dict(base, **timing, seed=seed, status="completed", reason="",
+                                 val_accuracy=result.val_accuracy, val_loss=result.val_loss,
+                                 best_step=result.best_step, steps_run=result.steps, converged=result.converged,
+                                 diverged=result.diverged))
+                print(PREFIX + json.dumps(rows[-1], default=str), flush=True)
+            del models
     return rows
 
 

@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 from typing import Dict, List
 
-from bench.speed.fit_worker import PREFIX
+from bench.speed.fit_worker import PATHS, PREFIX
 
 DEFAULT_OUT = Path("results") / "fits.csv"
 BACKEND_ORDER = ("tensorflow", "jax")
@@ -37,7 +37,8 @@ DEFAULT_FAMILIES = ("conv", "locally_connected", "sisws", "lrlc")
 DEFAULT_BUDGETS = (10000,)
 #: Flags that only mean something with --fits (dest → flag), refused without it.
 FIT_FLAGS = {"budgets": "--budgets", "backends": "--backends"}
-COLUMNS = ["run_id", "timestamp", "repeat", "position", "backend", "family", "budget", "params", "widths", "status",
+COLUMNS = ["run_id", "timestamp", "repeat", "position", "backend", "path", "seeds_per_program", "steps_per_execution",
+           "family", "budget", "params", "widths", "status",
            "reason", "fit_s", "fits_per_min", "build_s", "train_s", "first_epoch_s", "steady_fit_s", "overhead_s",
            "val_accuracy", "val_loss", "best_step", "steps_run", "converged", "diverged", "steps", "eval_every",
            "batch_size", "seed", "threads", "thread_env", "dataset", "device", "python", "tensorflow", "keras",
@@ -81,13 +82,17 @@ def _request(args) -> Dict[str, object]:
     from bench.run.command import split_list
     from bench.run.config import PROFILES, check_budget
 
+    from bench.run.steps import START_STEPS
+    from bench.stats.sequential import START
+
     # --quick borrows the quick profile's schedule: a real fit of every kind, just not a converged one.
     schedule = PROFILES["quick" if args.quick else "default"]
     default = PROFILES["default"]
     budgets = [check_budget(b) for b in split_list(args.budgets, "--budgets")] if args.budgets else DEFAULT_BUDGETS
+    steps = START_STEPS if schedule.steps == "auto" else schedule.steps  # what --steps auto starts from
     return dict(families=family_list(args.families) or list(DEFAULT_FAMILIES), budgets=list(dict.fromkeys(budgets)),
-                steps=schedule.steps, eval_every=schedule.eval_every, seed=default.seed,
-                threads=args.threads if args.threads is not None else default.threads)
+                steps=steps, eval_every=schedule.eval_every, seed=default.seed, seeds=2 if args.quick else START,
+                paths=list(PATHS), threads=args.threads if args.threads is not None else default.threads)
 
 
 def _backends(args) -> List[str]:
@@ -144,7 +149,7 @@ def run(args) -> int:
     """``wsbench speed --fits``: trains on every backend, prints the table, appends results/fits.csv."""
     import pandas as pd
 
-    from bench.speed.fits_table import format_summary, summarize
+    from bench.speed.fits_table import format_paths, format_summary, summarize, summarize_paths
     from bench.store.atomic import write_csv_atomic
 
     request, backends = _request(args), _backends(args)
@@ -154,9 +159,9 @@ def run(args) -> int:
         raise ValueError(f"--out {out} is a directory: give a file path such as {DEFAULT_OUT}.")
     stamp = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
     print(f"wsbench speed --fits: {', '.join(backends)}; {', '.join(request['families'])} at budget(s) "
-          f"{', '.join(map(str, request['budgets']))}; {request['steps']} steps (validate every "
-          f"{request['eval_every']}), {request['threads'] or 'default'} thread(s) per process, {repeats} repeat(s)",
-          flush=True)
+          f"{', '.join(map(str, request['budgets']))}; {request['seeds']} seeds of each, one program per seed and "
+          f"all as one program; {request['steps']} steps (validate every {request['eval_every'] or 'an eighth'}), "
+          f"{request['threads'] or 'default'} thread(s) per process, {repeats} repeat(s)", flush=True)
     rows = []
     for r in range(repeats):
         order = backends if r % 2 == 0 else backends[::-1]
@@ -165,10 +170,12 @@ def run(args) -> int:
             for row in run_child(backend, dict(request, backend=backend), log=lambda m: print(m, flush=True)):
                 fit_s = row.get("fit_s")
                 rows.append(dict(row, run_id=stamp, timestamp=stamp, repeat=r + 1, position=position,
-                                 seed=request["seed"], fits_per_min=60 / fit_s if fit_s else None))
+                                 fits_per_min=60 / fit_s if fit_s else None))
     df = pd.DataFrame(rows).reindex(columns=COLUMNS)
     print()
-    print(format_summary(summarize(df, backends)))
+    print(format_summary(summarize(df[df["path"] == "together"], backends)))
+    print()
+    print(format_paths(summarize_paths(df, backends)))
     if out.exists():
         df = pd.concat([pd.read_csv(out), df], ignore_index=True).reindex(columns=COLUMNS)
     write_csv_atomic(df, out)

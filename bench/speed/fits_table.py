@@ -115,3 +115,41 @@ def format_summary(summary) -> str:
                    "per minute over TF's in the same repeat (>1: JAX is faster); steady = the same fit without its "
                    "first-epoch tracing and compilation (its later epochs' mean time x the number of epochs); "
                    "val_acc = median best validation accuracy; converged = fits that converged / fits.")
+
+
+def summarize_paths(df, backends: List[str]):
+    """Per backend and (family, budget): one seed's share of a fit by each path (one program
+    per seed, one step per call; or the run's protocol: the seeds as one program) and the
+    speed-up of the second, the median over repeats of (summed seconds alone / together)."""
+    import pandas as pd
+
+    done = df[df["status"] == "completed"]
+    lines = []
+    for backend in backends:
+        for (family, budget), cell in done[done["backend"] == backend].groupby(["family", "budget"], sort=False):
+            per = {path: cell[cell["path"] == path].groupby("repeat")["fit_s"].sum() for path in ("alone", "together")}
+            repeats = sorted(set(per["alone"].index) & set(per["together"].index))
+            ratios = [per["alone"][r] / per["together"][r] for r in repeats if per["together"][r] > 0]
+            seeds = cell[cell["path"] == "together"].groupby("repeat").size()
+            lines.append({"backend": backend, "family": family, "budget": budget,
+                          "seeds": int(seeds.median()) if len(seeds) else 0,
+                          "alone s/seed": statistics.median(per["alone"][repeats] / seeds[repeats]) if repeats
+                          else math.nan,
+                          "together s/seed": statistics.median(per["together"][repeats] / seeds[repeats]) if repeats
+                          else math.nan,
+                          "speed-up": statistics.median(ratios) if ratios else math.nan})
+    return pd.DataFrame(lines)
+
+
+def format_paths(paths) -> str:
+    """The printed table of the two paths and how to read it."""
+    if paths.empty:
+        return "(no fit of both paths completed)"
+    shown = paths.assign(**{c: paths[c].map(lambda v: "" if math.isnan(v) else f"{v:.2f}")
+                            for c in ("alone s/seed", "together s/seed", "speed-up")})
+    shown["backend"] = shown["backend"].map(_short)
+    return shown.to_string(index=False) + (
+        "\n\nalone = every seed its own program, one step per call into the compiled step (every fit before seeds "
+        "trained together); together = the run's protocol: the seeds as one program, several steps per call; "
+        "s/seed = a seed's share of the time (build + train, tracing included); speed-up = alone / together, "
+        "median over repeats (>1: the run's path is faster). The numbers of a seed are the same either way.")
