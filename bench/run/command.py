@@ -179,9 +179,33 @@ def run(args) -> int:
         if run_dir.has(table):
             print(f"\n{title} (mean ± std over seeds, n, actual trainable parameters):")
             print(accuracy_table(run_dir.read(table)).to_string())
+    if args.command == "bench" and run_dir.has("final"):
+        verdicts = verdict_table(run_dir, config)
+        if not verdicts.empty:
+            print(f"\nAgainst conv (Δ in percentage points over the seeds both trained; better / worse / equivalent "
+                  f"within ±{config.margin:g} / inconclusive, Holm over the run's comparisons):")
+            print(verdicts.to_string())
     tables = " ".join(f"{t}.csv" for t in ("trials", "final", "baseline", "throughput") if run_dir.has(t))
     print(f"\nwrote {run_dir.path}/: run.json {tables} models/ tuner/")
     return report_failures(run_dir)
+
+
+def verdict_table(run_dir, config):
+    """The printed verdicts: family × budget of 'Δ verdict (n seeds)'."""
+    import pandas as pd
+
+    from bench.run.seeds import stored_cells
+    from bench.stats.comparisons import compare_all
+
+    images = int(run_dir.read_run()["dataset"]["sizes"]["test"])
+    cap = config.max_seeds if config.seeds == "auto" else None
+    compared = compare_all(stored_cells(run_dir, images), list(config.families), margin=config.margin / 100, cap=cap)
+    cells = {(r.family, r.budget): f"{100 * r.diff:+.1f} {r.verdict} (n={r.n})" for r in compared.itertuples()}
+    table = pd.Series(cells, dtype=object).unstack() if cells else pd.DataFrame()
+    if not table.empty:
+        table.index.name, table.columns.name = "family", "budget"
+        table = table.reindex([f for f in config.families if f in table.index])
+    return table
 
 
 def report_failures(run_dir) -> int:
