@@ -21,7 +21,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 #: Sub-command → its module, in the order `wsbench --help` lists them.
 COMMAND_MODULES = {"bench": "bench.run.command", "baseline": "bench.run.command", "study": "bench.study.command",
-                   "speed": "bench.speed.command", "train": "bench.train.command", "check": "bench.check.command"}
+                   "compare": "bench.compare.command", "speed": "bench.speed.command", "train": "bench.train.command",
+                   "check": "bench.check.command"}
 
 
 def _registries():
@@ -64,7 +65,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from bench.report.build import build_report
+    from bench.api import report
     from bench.store import RunDir, resolve_run
 
     run_dir = resolve_run(Path(args.results_dir), args.run)
@@ -72,7 +73,7 @@ def cmd_report(args) -> int:
     if holder is not None:
         print(f"wsbench: note: run {run_dir.name!r} is in progress (pid {holder.get('pid', '?')} on host "
               f"{holder.get('host', '?')}): the report shows what it has recorded so far.", file=sys.stderr)
-    path = build_report(run_dir, in_progress=holder, feature=args.feature)
+    path = report(run_dir, feature=args.feature)
     print(f"wrote {path}")
     return 0
 
@@ -100,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         importlib.import_module(module).add_parser(sub)
     for kind in _registries():
         sub.add_parser(kind, help=f"list the registered {kind} and where they come from")
-    p = sub.add_parser("report", help="build report.md and figures from a stored run (never trains)")
+    p = sub.add_parser("report", help="build report.md, figures and summary.csv from a stored run (never trains)")
     p.add_argument("run", nargs="?", help="run directory or name (default: the newest run)")
     p.add_argument("--results-dir", default="results")
     p.add_argument("--feature", type=int, default=0, metavar="N",
