@@ -21,8 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 #: Sub-command → its module, in the order `wsbench --help` lists them.
 COMMAND_MODULES = {"bench": "bench.run.command", "baseline": "bench.run.command", "study": "bench.study.command",
-                   "compare": "bench.compare.command", "speed": "bench.speed.command", "train": "bench.train.command",
-                   "check": "bench.check.command"}
+                   "speed": "bench.speed.command", "train": "bench.train.command", "check": "bench.check.command"}
 
 
 def _registries():
@@ -78,6 +77,26 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    """`wsbench compare`: the runs side by side, printed and written to --out; nothing is
+    written on bad input."""
+    from bench.api import compare
+    from bench.store import check_writable
+    from bench.store.atomic import write_text_atomic
+
+    comparison = compare(*args.runs, results_dir=args.results_dir)
+    out = Path(args.out) if args.out else Path(args.results_dir) / (
+        "compare-" + "-vs-".join(Path(label).name for label in comparison.labels) + ".md")
+    if out.is_dir():
+        raise ValueError(f"--out {str(out)!r} is a directory: give the path of the Markdown file to write.")
+    check_writable(out.parent)
+    text = comparison.markdown()
+    print(text)
+    write_text_atomic(out, text + "\n")
+    print(f"wrote {out}")
+    return 0
+
+
 def cmd_throughput(args) -> int:
     from bench.run.throughput import measure_run
     from bench.store import RunDir, resolve_run
@@ -107,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--feature", type=int, default=0, metavar="N",
                    help="output channel whose centroid map figure 5 draws (default 0; with per-feature centroids "
                         "each channel has its own)")
+    p = sub.add_parser("compare", help="two or more stored runs side by side: on one dataset each cell's means, "
+                                       "intervals and verdicts and the families' rank correlation; across datasets "
+                                       "the verdicts per dataset")
+    p.add_argument("runs", nargs="*", metavar="RUN", help="run directories or names under --results-dir (two or more)")
+    p.add_argument("--results-dir", default="results", help="where run names are looked up (default: results)")
+    p.add_argument("--out", help="the Markdown file to write (default: <results-dir>/compare-<run>-vs-<run>.md)")
     p = sub.add_parser("throughput", help="(re)measure the throughput of a run's saved models")
     p.add_argument("run", help="run directory or name")
     p.add_argument("--results-dir", default="results")
@@ -119,7 +144,7 @@ def dispatch(args) -> int:
     """Runs the parsed sub-command."""
     if args.command in _registries():
         return cmd_list(args)
-    local = {"report": cmd_report, "throughput": cmd_throughput}
+    local = {"report": cmd_report, "compare": cmd_compare, "throughput": cmd_throughput}
     if args.command in local:
         return local[args.command](args)
     return importlib.import_module(COMMAND_MODULES[args.command]).run(args)

@@ -1,4 +1,4 @@
-"""Several stored runs side by side (``wsbench compare``): on one dataset, how far each cell,
+"""Several stored runs side by side (``wsbench compare``, in :mod:`bench.cli`): on one dataset, how far each cell,
 verdict and ranking of the families agree between runs (another ``--seed``, CPU, backend or
 protocol); across datasets, the verdicts against the reference per dataset. Read from the
 stored runs alone, through :func:`bench.report.data.load`.

@@ -89,8 +89,10 @@ def summarise(run_dirs: Sequence[Path], aggregate: bool = False) -> StudySummary
     summary = StudySummary(runs, rules, answers, verdict_table(runs))
     for v in answers:
         summary.headline.append(f"{v.dataset} ({v.rule}): known answer {'FOUND' if v.passed else 'NOT FOUND'}")
-    if aggregate:
-        summary.pooled = [r for r, rule in zip(runs, rules) if not rule]
+    summary.pooled = [r for r, rule in zip(runs, rules) if not rule] if aggregate else []
+    if aggregate and not summary.pooled:
+        summary.headline.append("not aggregated: every dataset of the study was built to have a known answer")
+    if summary.pooled:
         families = ordered_families({f for r in summary.pooled for f in r.families})
         summary.aggregate = aggregate_scores(scores_of(summary.pooled), families)
         summary.ranks = rank_families(accuracy_table(summary.pooled, families), alpha=runs[0].data.alpha)

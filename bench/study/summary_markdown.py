@@ -37,6 +37,8 @@ def render(summary, figures: Dict[str, object]) -> str:
               delta_markdown(summary), ""]
     if summary.aggregate is not None:
         lines += aggregate_markdown(summary, "ranks.png" in figures)
+    elif any(summary.rules):
+        lines += ["Datasets built to have a known answer are shown side by side, never aggregated into one number.", ""]
     return "\n".join(lines)
 
 
