@@ -58,7 +58,8 @@ def row(run: str, dataset: str, family: str, budget: int, seed, status: str, cor
     return {"run_id": run, "dataset": dataset, "family": family, "budget": budget, "seed": seed, "status": status,
             "reason": reason, "trial": 0 if done else "", "hp": "{}" if done else "", "widths": "3-6" if done else "",
             "params": budget if done else "", "test_accuracy": correct / IMAGES if done else "",
-            "test_correct": correct if done else "", "test_loss": 0.5 if done else "", "val_accuracy": 0.9 if done else "",
+            "test_correct": correct if done else "", "test_loss": 0.5 if done else "",
+            "val_accuracy": 0.9 if done else "",
             "val_loss": 0.5 if done else "", "best_step": 60 if done else "", "steps": 60 if done else "",
             "converged": done, "gain_last_fifth": 0.0 if done else "", "loss_drop_last_fifth": 0.0 if done else "",
             "diverged": False, "train_s": 1.0 if done else ""}

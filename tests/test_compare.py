@@ -65,7 +65,8 @@ def test_means_intervals_and_overlap_are_each_run_s_own(pair):
         for r in comparison.agreement.to_dict("records"):
             assert r[f"{run.name}: mean"] == pytest.approx(means[(r["family"], r["budget"])])
     for r in comparison.agreement.to_dict("records"):
-        lows, highs = (r["ten-seeds: ci_low"], r["three-seeds: ci_low"]), (r["ten-seeds: ci_high"], r["three-seeds: ci_high"])
+        lows = (r["ten-seeds: ci_low"], r["three-seeds: ci_low"])
+        highs = (r["ten-seeds: ci_high"], r["three-seeds: ci_high"])
         assert r["intervals_overlap"] == (max(lows) <= min(highs))
     assert comparison.settings.set_index("setting").loc["config.seeds"].tolist() == ["10", "3"]
 

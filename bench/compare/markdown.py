@@ -61,11 +61,12 @@ def agreement_markdown(dataset: str, agreement: pd.DataFrame, comparison) -> Lis
              f"changed" + (": " + "; ".join(f"{c['family']} @ {fmt_budget(c['budget'])} ("
                                             + " → ".join(c[f'{label}: verdict'] or '—' for label in labels) + ")"
                                             for c in changed.to_dict("records")) if len(changed) else "") + ".", "",
-             markdown_table(rows, header + ["intervals overlap", "verdict changed"], "lr" + "rl" * len(labels) + "ll"), ""]
+             markdown_table(rows, header + ["intervals overlap", "verdict changed"],
+                            "lr" + "rl" * len(labels) + "ll"), ""]
     ranks = comparison.ranks[comparison.ranks["dataset"] == dataset]
     lines += [f"### {dataset}: rank correlation of the families per budget", "",
-              "Spearman's ρ between two runs' orders of the families by mean test accuracy at each budget (1: the same "
-              "order); families within a point of each other can swap places by chance.", "",
+              "Spearman's ρ between two runs' orders of the families by mean test accuracy at each budget (1: the "
+              "same order); families within a point of each other can swap places by chance.", "",
               markdown_table([[fmt_budget(r["budget"]), f"`{r['run_a']}` vs `{r['run_b']}`", str(r["families"]),
                                "—" if math.isnan(r["spearman_rho"]) else f"{r['spearman_rho']:.2f}", fmt_p(r["p"])]
                               for r in ranks.to_dict("records")],

@@ -133,6 +133,7 @@ def aggregate(scores: Scores, families: Sequence[str]) -> pd.DataFrame:
         rows.append({"family": family, "tasks": len(tasks), "seeds_per_task": n,
                      "p_improvement": float(probability_of_improvement(x, y)),
                      **dict(zip(("p_improvement_low", "p_improvement_high"), _interval(p_boot))),
-                     "iqm_delta": float(iqm(delta)), **dict(zip(("iqm_delta_low", "iqm_delta_high"), _interval(iqm_boot))),
+                     "iqm_delta": float(iqm(delta)),
+                     **dict(zip(("iqm_delta_low", "iqm_delta_high"), _interval(iqm_boot))),
                      "mean_delta": float(delta.mean())})
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -22,7 +22,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser("study", help="run a study (several datasets, one profile) and summarise it: verdicts per "
                                      "dataset, known answers or an aggregate")
     p.add_argument("name", nargs="?", default="shapes",
-                   help="the study (default: shapes): " + "; ".join(f"{n}: {s.description}" for n, s in STUDIES.items()))
+                   help="the study (default: shapes): "
+                        + "; ".join(f"{n}: {s.description}" for n, s in STUDIES.items()))
     p.add_argument("--results-dir", default="results")
     p.add_argument("--seed", type=int, help="seed of the runs (default: the profile's)")
     p.add_argument("--jobs", type=int, help="cells side by side (default: the profile's)")

@@ -90,7 +90,8 @@ def rank_figure(ranks):
     drawn = sp.critical_difference_diagram(ranks.average, ranks.nemenyi, ax=ax, alpha=ranks.alpha, cd=ranks.cd,
                                            color_palette={f: styles[f][0] for f in families},
                                            marker_props={"s": 36, "edgecolor": "none"},
-                                           label_fmt_left="{label} ({rank:.2f})", label_fmt_right="({rank:.2f}) {label}")
+                                           label_fmt_left="{label} ({rank:.2f})",
+                                           label_fmt_right="({rank:.2f}) {label}")
     for elbow, marker, label in zip(drawn["elbows"], drawn["markers"], drawn["labels"]):
         text = label.get_text()  # '<family> (<rank>)' left of the axis, '(<rank>) <family>' right of it
         family = text.split(") ", 1)[1] if text.startswith("(") else text.rsplit(" (", 1)[0]

@@ -99,7 +99,8 @@ def summarise(run_dirs: Sequence[Path], aggregate: bool = False) -> StudySummary
         for r in summary.aggregate.dropna(subset=["p_improvement"]).itertuples(index=False):
             summary.headline.append(f"{r.family}: P(beats conv) {r.p_improvement:.2f} [{r.p_improvement_low:.2f}, "
                                     f"{r.p_improvement_high:.2f}], IQM Δ {100 * r.iqm_delta:+.1f} points "
-                                    f"[{100 * r.iqm_delta_low:+.1f}, {100 * r.iqm_delta_high:+.1f}] over {r.tasks} tasks")
+                                    f"[{100 * r.iqm_delta_low:+.1f}, {100 * r.iqm_delta_high:+.1f}] over {r.tasks} "
+                                    f"tasks")
     return summary
 
 
@@ -117,8 +118,8 @@ def write_summary(out_dir: Path, run_dirs: Sequence[Path], aggregate: bool = Fal
     if summary.aggregate is not None:
         tables["aggregate.csv"] = summary.aggregate
     if summary.ranks is not None:
-        tables["ranks.csv"] = pd.concat([summary.ranks.accuracy.add_suffix(" accuracy"),
-                                         summary.ranks.ranks.add_suffix(" rank")], axis=1).rename_axis("task").reset_index()
+        both = [summary.ranks.accuracy.add_suffix(" accuracy"), summary.ranks.ranks.add_suffix(" rank")]
+        tables["ranks.csv"] = pd.concat(both, axis=1).rename_axis("task").reset_index()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, figure in figures.items():

@@ -33,7 +33,8 @@ def render(summary, figures: Dict[str, object]) -> str:
               f"difference from {REFERENCE} is significant after Holm's correction over the run's comparisons; "
               f"equivalent: it lies within ±the run's margin; else inconclusive), with Δ test accuracy in percentage "
               f"points and its 95 % interval. Also in verdicts.csv.", "", verdict_grid_markdown(summary.verdicts), ""]
-    lines += [f"## Δ test accuracy against {REFERENCE}", "", f"![Δ test accuracy against {REFERENCE}](summary.png)", "",
+    lines += [f"## Δ test accuracy against {REFERENCE}", "", f"![Δ test accuracy against {REFERENCE}](summary.png)",
+              "",
               delta_markdown(summary), ""]
     if summary.aggregate is not None:
         lines += aggregate_markdown(summary, "ranks.png" in figures)
@@ -59,7 +60,7 @@ def runs_markdown(summary) -> str:
         rows.append([r.dataset, f"`{r.label}`", f"{shape[0]}×{shape[1]}", str((meta.get("dataset") or {})
                      .get("num_classes", "?")), f"{r.data.images:,} ({100 / r.data.images:.2g} points each)",
                      str(config.get("depth", "?")), ", ".join(fmt_budget(b) for b in r.budgets),
-                     f"{(meta.get('protocol') or {}).get('steps', config.get('steps', '?'))}",
+                     _steps((meta.get("protocol") or {}).get("steps", config.get("steps"))),
                      "—" if seeds.empty else (f"{seeds.min()}" if seeds.min() == seeds.max()
                                               else f"{seeds.min()}–{seeds.max()}")])
     return markdown_table(rows, ["dataset", "run", "images", "classes", "test images", "depth", "budgets", "steps",
@@ -90,8 +91,8 @@ def aggregate_markdown(summary, drew_ranks: bool) -> List[str]:
                 else "") + ".", "",
              f"**Method** (Agarwal et al., NeurIPS 2021, the method of the `rliable` library, computed here with numpy "
              f"and scipy): *P(beats {REFERENCE})* is, for each task, the chance that a seed of the family scores above "
-             f"a seed of {REFERENCE} (ties count half), averaged over the tasks where both have a model; *IQM Δ* is the "
-             f"interquartile mean (the mean of the middle 50 %) of every paired difference, family seed s − "
+             f"a seed of {REFERENCE} (ties count half), averaged over the tasks where both have a model; *IQM Δ* is "
+             f"the interquartile mean (the mean of the middle 50 %) of every paired difference, family seed s − "
              f"{REFERENCE} seed s, pooled over those tasks. 95 % intervals: stratified bootstrap "
              f"({agg.REPLICATES:,} replicates, percentile), seeds resampled within each task. Every task contributes "
              f"its first {n} seeds (the fewest any cell has), so each weighs the same.", "",
@@ -120,7 +121,8 @@ def aggregate_row(r: dict) -> List[str]:
     if not r.get("tasks"):
         return [r["family"], "0", "—", "—", "—"]
     return [r["family"], str(r["tasks"]), f"{r['p_improvement']:.2f} [{r['p_improvement_low']:.2f}, "
-            f"{r['p_improvement_high']:.2f}]", f"{pts(r['iqm_delta'])} {interval_pts(r['iqm_delta_low'], r['iqm_delta_high'])}",
+            f"{r['p_improvement_high']:.2f}]",
+            f"{pts(r['iqm_delta'])} {interval_pts(r['iqm_delta_low'], r['iqm_delta_high'])}",
             pts(r["mean_delta"])]
 
 
@@ -129,9 +131,10 @@ def ranks_markdown(ranks, drew: bool) -> List[str]:
         return ["**Average ranks**: not computed (they need at least 2 tasks and 3 families with a model at every "
                 "task).", ""]
     families = ordered_families(ranks.average.index)
-    lines = ["**Average ranks** (Demšar, JMLR 2006): each task ranks the families by their mean test accuracy over all "
-             f"their seeds (1 = best, ties share the average rank). Friedman test over {ranks.tasks} tasks and {len(families)} families: "
-             f"χ² = {ranks.chi2:.2f}, p = {fmt_p(ranks.p)} (Iman–Davenport F = {_num(ranks.f)}, p = {fmt_p(ranks.p_f)}). "
+    lines = ["**Average ranks** (Demšar, JMLR 2006): each task ranks the families by their mean test accuracy over "
+             f"all their seeds (1 = best, ties share the average rank). Friedman test over {ranks.tasks} tasks and "
+             f"{len(families)} families: χ² = {ranks.chi2:.2f}, p = {fmt_p(ranks.p)} (Iman–Davenport F = "
+             f"{_num(ranks.f)}, p = {fmt_p(ranks.p_f)}). "
              f"Nemenyi post-hoc test: two families differ at α = {ranks.alpha:g} when their average ranks differ by "
              f"more than the critical difference CD = {ranks.cd:.2f}.", "",
              markdown_table([[f, f"{ranks.average[f]:.2f}"] + [f"{v:g}" for v in ranks.ranks[f]] for f in families],
@@ -141,6 +144,10 @@ def ranks_markdown(ranks, drew: bool) -> List[str]:
     if drew:
         lines += ["![Critical-difference diagram of the average ranks](ranks.png)", ""]
     return lines
+
+
+def _steps(steps) -> str:
+    return f"{steps:,}" if isinstance(steps, int) else str(steps or "?")
 
 
 def _num(value: float) -> str:
