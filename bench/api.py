@@ -65,7 +65,7 @@ def run(config: "BenchConfig") -> Path:
     """
     from bench.run.runner import run_bench
 
-    return run_bench(config, ["bench.api.run(config) in Python; config: run.json's"]).path
+    return run_bench(config, ["bench.api.run(config)  (Python; config: run.json's config)"]).path
 
 
 @dataclass

@@ -61,12 +61,17 @@ class Study:
 #:   converged in 400 steps there); 10k and 30k, where locally_connected is infeasible (a
 #:   locally connected first layer alone has 28·28·9 weights per filter); at most 800 steps.
 #: - faces (25×25, 200 images, 40 for testing): depth 3 at 3k and 10k, the small models a
-#:   160-image training set can hold; every test image is 2.5 points.
+#:   160-image training and validation set can hold; every test image is 2.5 points;
+#:   locally_connected is infeasible (it needs 20k at depth 2, 30k at depth 3, for 1-3 filters).
 REAL = Study(
     "default", ("digits", "mnist-5k", "faces"),
-    "real images: digits (8×8, depth 2, budgets 3k/10k/30k), mnist-5k (28×28 real MNIST digits, depth 3, 10k/30k, "
-    "locally_connected infeasible there) and faces (25×25, depth 3, 3k/10k); verdicts against conv per dataset and "
-    "budget, and an aggregate over them (probability of beating conv, interquartile mean of Δ, average ranks)",
+    "real images: digits (8×8, depth 2: a pooled feature sees a 10-16 pixel window, as wide as the image; budgets "
+    "3k/10k/30k), "
+    "mnist-5k (28×28 real MNIST digits, depth 3: 22-36 pixels, most of a digit, where two blocks would see 10-16, "
+    "only part of it; 10k/30k) and faces (25×25, 200 images, depth 3, 3k/10k), where locally_connected is "
+    "infeasible; verdicts "
+    "against conv per dataset and budget, and an aggregate over them (probability of beating conv, interquartile "
+    "mean of Δ, average ranks)",
     prefix="real", settings={"baseline_seeds": 0, "throughput": False},
     per_dataset={"digits": {"depth": 2, "budgets": (3000, 10000, 30000)},
                  "mnist-5k": {"depth": 3, "budgets": (10000, 30000), "max_steps": 800},
