@@ -54,7 +54,7 @@ def summary_table(data) -> pd.DataFrame:
                      "converged_seeds": int(r.n) - int(r.not_converged) if done else 0,
                      **{k: _number(measured.get(k)) for k in ("train_img_s", "train_img_s_min", "train_img_s_max")}})
     table = pd.DataFrame(rows, columns=list(COLUMNS))
-    table["params"] = table["params"].astype("Int64")
+    table["params"] = table["params"].astype(float).round().astype("Int64")  # whole parameters; empty without a model
     return table
 
 

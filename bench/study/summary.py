@@ -25,6 +25,7 @@ import pandas as pd
 from bench.compare.runs import StoredRun
 from bench.compare.tables import verdict_table
 from bench.report.style import save
+from bench.stats import REFERENCE
 from bench.store.atomic import write_csv_atomic, write_text_atomic
 from bench.study.answers import Verdict, evaluate
 
@@ -97,7 +98,7 @@ def summarise(run_dirs: Sequence[Path], aggregate: bool = False) -> StudySummary
         summary.aggregate = aggregate_scores(scores_of(summary.pooled), families)
         summary.ranks = rank_families(accuracy_table(summary.pooled, families), alpha=runs[0].data.alpha)
         for r in summary.aggregate.dropna(subset=["p_improvement"]).itertuples(index=False):
-            summary.headline.append(f"{r.family}: P(beats conv) {r.p_improvement:.2f} [{r.p_improvement_low:.2f}, "
+            summary.headline.append(f"{r.family}: P(beats {REFERENCE}) {r.p_improvement:.2f} [{r.p_improvement_low:.2f}, "
                                     f"{r.p_improvement_high:.2f}], IQM Δ {100 * r.iqm_delta:+.1f} points "
                                     f"[{100 * r.iqm_delta_low:+.1f}, {100 * r.iqm_delta_high:+.1f}] over {r.tasks} "
                                     f"tasks")
@@ -120,6 +121,7 @@ def write_summary(out_dir: Path, run_dirs: Sequence[Path], aggregate: bool = Fal
     if summary.ranks is not None:
         both = [summary.ranks.accuracy.add_suffix(" accuracy"), summary.ranks.ranks.add_suffix(" rank")]
         tables["ranks.csv"] = pd.concat(both, axis=1).rename_axis("task").reset_index()
+    text = render(summary, figures)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     for name, figure in figures.items():
@@ -129,7 +131,7 @@ def write_summary(out_dir: Path, run_dirs: Sequence[Path], aggregate: bool = Fal
     for stale in ("aggregate.csv", "ranks.csv", "ranks.png"):  # a rebuild keeps nothing it no longer makes
         if stale not in figures and stale not in tables:
             (out_dir / stale).unlink(missing_ok=True)
-    write_text_atomic(out_dir / "summary.md", render(summary, figures))
+    write_text_atomic(out_dir / "summary.md", text)
     write_text_atomic(out_dir / "verdicts.json", json.dumps([v.__dict__ for v in summary.known_answers], indent=2)
                       + "\n")
     return summary
