@@ -157,8 +157,9 @@ def verdict_table(runs: Sequence[StoredRun]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=VERDICT_COLUMNS)
 
 
-#: run.json entries whose differences a comparison names (settings, hardware, library versions).
-SETTINGS = (("config", None), ("hardware", None), ("versions", None), ("steps_choice", "steps"))
+#: run.json entries whose differences a comparison names (settings, hardware, library versions,
+#: the steps --steps auto chose, wsbench's commit).
+SETTINGS = (("config", None), ("hardware", None), ("versions", None), ("steps_choice", "steps"), ("git_commit", None))
 #: Settings that always differ between runs and say nothing about their numbers.
 IGNORED = {"config.run_name", "config.results_dir"}
 
@@ -166,15 +167,23 @@ IGNORED = {"config.run_name", "config.results_dir"}
 def differing_settings(runs: Sequence[StoredRun]) -> pd.DataFrame:
     """One row per run.json setting (configuration, hardware, library versions, the steps
     --steps auto chose) whose value differs between the runs: ``setting`` then one column per run."""
+    from bench.run.config import BenchConfig
+
+    defaults = BenchConfig().comparable()  # a setting added after a run was stored had its default in it
     flat = []
     for run in runs:
         values = {}
         for section, key in SETTINGS:
             entry = run.meta.get(section) or {}
-            if key is not None:
-                values[f"{section}.{key}"] = entry.get(key) if isinstance(entry, dict) else None
+            if section == "config":
+                entry = {**defaults, **entry}
+            if not isinstance(entry, dict):
+                values[section] = entry
                 continue
-            for name, value in (entry.items() if isinstance(entry, dict) else []):
+            if key is not None:
+                values[f"{section}.{key}"] = entry.get(key)
+                continue
+            for name, value in entry.items():
                 values[f"{section}.{name}"] = value
         flat.append(values)
     keys = sorted(set().union(*flat) - IGNORED)
