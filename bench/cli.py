@@ -64,7 +64,7 @@ def cmd_list(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from bench.report.build import build_report
+    from bench.api import report
     from bench.store import RunDir, resolve_run
 
     run_dir = resolve_run(Path(args.results_dir), args.run)
@@ -72,8 +72,28 @@ def cmd_report(args) -> int:
     if holder is not None:
         print(f"wsbench: note: run {run_dir.name!r} is in progress (pid {holder.get('pid', '?')} on host "
               f"{holder.get('host', '?')}): the report shows what it has recorded so far.", file=sys.stderr)
-    path = build_report(run_dir, in_progress=holder, feature=args.feature)
+    path = report(run_dir, feature=args.feature)
     print(f"wrote {path}")
+    return 0
+
+
+def cmd_compare(args) -> int:
+    """`wsbench compare`: the runs side by side, printed and written to --out; nothing is
+    written on bad input."""
+    from bench.api import compare
+    from bench.store import check_writable
+    from bench.store.atomic import write_text_atomic
+
+    comparison = compare(*args.runs, results_dir=args.results_dir)
+    out = Path(args.out) if args.out else Path(args.results_dir) / (
+        "compare-" + "-vs-".join(Path(label).name for label in comparison.labels) + ".md")
+    if out.is_dir():
+        raise ValueError(f"--out {str(out)!r} is a directory: give the path of the Markdown file to write.")
+    check_writable(out.parent)
+    text = comparison.markdown()
+    print(text)
+    write_text_atomic(out, text + "\n")
+    print(f"wrote {out}")
     return 0
 
 
@@ -100,12 +120,18 @@ def build_parser() -> argparse.ArgumentParser:
         importlib.import_module(module).add_parser(sub)
     for kind in _registries():
         sub.add_parser(kind, help=f"list the registered {kind} and where they come from")
-    p = sub.add_parser("report", help="build report.md and figures from a stored run (never trains)")
+    p = sub.add_parser("report", help="build report.md, figures and summary.csv from a stored run (never trains)")
     p.add_argument("run", nargs="?", help="run directory or name (default: the newest run)")
     p.add_argument("--results-dir", default="results")
     p.add_argument("--feature", type=int, default=0, metavar="N",
                    help="output channel whose centroid map figure 5 draws (default 0; with per-feature centroids "
                         "each channel has its own)")
+    p = sub.add_parser("compare", help="two or more stored runs side by side: on one dataset each cell's means, "
+                                       "intervals and verdicts and the families' rank correlation; across datasets "
+                                       "the verdicts per dataset")
+    p.add_argument("runs", nargs="*", metavar="RUN", help="run directories or names under --results-dir (two or more)")
+    p.add_argument("--results-dir", default="results", help="where run names are looked up (default: results)")
+    p.add_argument("--out", help="the Markdown file to write (default: <results-dir>/compare-<run>-vs-<run>.md)")
     p = sub.add_parser("throughput", help="(re)measure the throughput of a run's saved models")
     p.add_argument("run", help="run directory or name")
     p.add_argument("--results-dir", default="results")
@@ -118,7 +144,7 @@ def dispatch(args) -> int:
     """Runs the parsed sub-command."""
     if args.command in _registries():
         return cmd_list(args)
-    local = {"report": cmd_report, "throughput": cmd_throughput}
+    local = {"report": cmd_report, "compare": cmd_compare, "throughput": cmd_throughput}
     if args.command in local:
         return local[args.command](args)
     return importlib.import_module(COMMAND_MODULES[args.command]).run(args)

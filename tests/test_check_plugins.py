@@ -192,8 +192,14 @@ def test_the_run_finishes_conv_records_the_failing_cell_and_exits_1_without_a_tr
 def test_no_lock_file_or_other_litter_is_left(done):
     top, hidden_or_locks = done.listing
     assert top == sorted(["run.json", "run.lock", "trials.csv", "final.csv", "baseline.csv", "correct.csv",
-                          "curves.csv", "models", "tuner", "tensorboard"])
+                          "curves.csv", "summary.csv", "models", "tuner", "tensorboard"])
     assert hidden_or_locks == ["run.lock"]  # the run's writer lock, documented; no *.csv.lock, no temporary file
+
+
+def test_the_failed_run_ends_with_a_summary_csv_naming_the_failed_cell(done):
+    summary = pd.read_csv(done.results / "copy" / RUN / "summary.csv").set_index("family")
+    assert summary.loc["depthmult_bug", "status"] == "failed" and summary.loc["depthmult_bug", "seeds"] == 0
+    assert summary.loc["conv", "status"] == "completed" and summary.loc["conv", "verdict"] == "reference"
 
 
 def test_the_report_names_the_failed_cell(done):

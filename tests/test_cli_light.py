@@ -38,7 +38,7 @@ def test_help_and_listings_import_no_tensorflow_or_keras():
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     codes = result["codes"]
     assert {"bench --help", "baseline --help", "study --help", "speed --help", "train --help", "report --help",
-            "throughput --help", "families", "figures"} <= set(codes)
+            "compare --help", "throughput --help", "families", "figures"} <= set(codes)
     assert all(code in (0, None) for code in codes.values()), codes
     assert [m for m in HEAVY if m in result["modules"]] == []
 

@@ -1,6 +1,7 @@
 """One colour and one marker per family, in every figure: every figure of a committed reference
-run and the summary of the committed study, drawn in memory (nothing under reference/ is
-written), with each family's colour read off the matplotlib artists drawn for it."""
+run, the summary of the committed study and the figures of a real-image study summary (on
+small made-up runs), drawn in memory (nothing under reference/ is written), with each
+family's colour read off the matplotlib artists drawn for it."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ import layers
 from bench.report.data import load
 from bench.report.figures import FIGURES, NotDrawn
 from bench.report.style import family_gid, family_styles, ordered_families
-from bench.study.summary import delta_figure, load as load_study
+from bench.study.figures import delta_figure, rank_figure
+from bench.study.summary import known_answer, load as load_study, summarise
+from made_up_runs import made_up_run
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE_RUN = ROOT / "reference" / "default-digits"
@@ -56,8 +59,9 @@ def family_colours(figure, families) -> dict:
 
 
 @pytest.fixture(scope="module")
-def drawn():
-    """(figure name, figure) of every figure of the reference run and of the study summary."""
+def drawn(tmp_path_factory):
+    """(figure name, figure) of every figure of the reference run, of the study summary and
+    of a made-up real-image study's summary (Δ per dataset and the critical-difference diagram)."""
     data = load(REFERENCE_RUN)
     figures = []
     for name in FIGURES.names():
@@ -65,7 +69,13 @@ def drawn():
             figures += [(picture.name, picture.figure) for picture in FIGURES.get(name)(data)]
         except NotDrawn:
             continue  # e.g. learning curves: the reference predates curves.csv
-    figures.append(("study summary", delta_figure(load_study(STUDY_RUNS))))
+    runs = load_study(STUDY_RUNS)
+    figures.append(("study summary", delta_figure(runs, [known_answer(r.dataset) for r in runs])))
+    parent = tmp_path_factory.mktemp("results")
+    shifts = {"locally_connected": -10, "sisws": 5, "sisws_trainable": 2}
+    real = summarise([made_up_run(parent, f"real-{d}", d, shifts, seed=i) for i, d in enumerate(("digits", "faces"))],
+                     aggregate=True)
+    figures += [("real study summary", delta_figure(real.runs)), ("real study ranks", rank_figure(real.ranks))]
     return data, figures
 
 
@@ -82,6 +92,9 @@ def test_every_family_has_one_colour_in_every_figure(drawn):
     for name in ("fig1_accuracy_vs_params", "fig2_accuracy_vs_throughput", "fig3_throughput", "fig4_tuning_curves"):
         assert all(name in seen[f] for f in families), name
     assert all("study summary" in seen[f] for f in families - {"conv"})  # the summary plots Δ against conv
+    made_up = {"conv", "locally_connected", "sisws", "sisws_trainable"}  # the families of the made-up runs
+    assert all("real study summary" in seen[f] for f in made_up - {"conv"})
+    assert all("real study ranks" in seen[f] for f in made_up)
     assert len(set(expected.values())) == len(families)
 
 

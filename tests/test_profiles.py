@@ -3,8 +3,6 @@ show after minutes of someone's run)."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from bench.data import dataset_names
@@ -25,11 +23,25 @@ def test_profile_validates_and_names_itself(name):
 
 @pytest.mark.parametrize("name", sorted(STUDIES))
 def test_study_runs_a_known_profile_on_registered_datasets(name):
+    # Every run of the study validates, and conv (the reference) has a model at every budget of
+    # every dataset at the depth the study gives it: without one there is no verdict to give.
+    from bench.data import load_dataset
+    from bench.run.cells import infeasible_cells
+
     study = STUDIES[name]
-    base = profile(study.profile)
+    profile(study.profile)
+    assert set(study.per_dataset) <= set(study.datasets)
     for dataset in study.datasets:
         assert dataset in dataset_names()
-        dataclasses.replace(base, dataset=dataset).validated()
+        config = study.config(dataset, results_dir="results").validated()
+        assert config.run_name == f"{study.prefix}-{dataset}" and config.dataset == dataset
+        for key, value in study.per_dataset.get(dataset, {}).items():
+            assert getattr(config, key) == value, (dataset, key)
+        data = load_dataset(dataset, val_fraction=config.val_fraction, seed=config.seed)
+        infeasible = infeasible_cells(config, data.input_shape, data.num_classes)
+        assert not [cell for cell in infeasible if cell[0] == "conv"], dataset
+        if name == "real":  # as the README and the study's description say
+            assert sorted(infeasible) == [("locally_connected", b) for b in config.budgets if dataset != "digits"]
 
 
 def test_unknown_profile_is_refused_naming_the_accepted_ones():

@@ -276,3 +276,36 @@ def test_rebuild_line_names_a_command_for_the_run_s_directory(built):
     run_dir, _, text = built
     where = run_dir.parent  # a temporary directory: outside the working directory, named absolutely
     assert f"`make report RUN=run_small RESULTS={where}` (or `wsbench report --results-dir {where} run_small`)" in text
+
+
+def test_summary_csv_matches_final_and_throughput_csv(built):
+    # One row per family × budget, recomputed here with plain pandas from the stored tables.
+    run_dir, _, _ = built
+    summary = pd.read_csv(run_dir / "summary.csv")
+    final = pd.read_csv(FIXTURE_RUN / "final.csv")
+    throughput = pd.read_csv(FIXTURE_RUN / "throughput.csv").set_index(["family", "budget"])
+    assert len(summary) == final.groupby(["family", "budget"]).ngroups
+    assert (summary["dataset"] == "digits").all()
+    done = final[final["status"] == "completed"]
+    conv = done[done["family"] == "conv"].set_index(["budget", "seed"])["test_accuracy"]
+    for (family, budget), group in done.groupby(["family", "budget"]):
+        row = summary[(summary["family"] == family) & (summary["budget"] == budget)].iloc[0]
+        acc = group["test_accuracy"]
+        assert row["status"] == "completed" and row["seeds"] == len(acc)
+        assert row["mean"] == pytest.approx(acc.mean(), abs=1e-6)
+        assert row["std"] == pytest.approx(acc.std(ddof=1), abs=1e-6)
+        assert row["ci_low"] <= row["mean"] <= row["ci_high"] and row["ci_over"] == "seeds"
+        assert row["converged_seeds"] == int(group["converged"].sum())
+        assert row["params"] == int(group["params"].median())
+        assert row["train_img_s"] == pytest.approx(throughput.loc[(family, budget), "train_img_s"])
+        if family == "conv":
+            assert row["verdict"] == "reference" and math.isnan(row["delta_vs_conv"])
+            continue
+        paired = group.set_index("seed")["test_accuracy"] - conv.loc[budget]
+        assert row["delta_vs_conv"] == pytest.approx(paired.mean(), abs=1e-6)
+        assert row["delta_ci_low"] <= row["delta_vs_conv"] <= row["delta_ci_high"]
+        assert row["verdict"] in ("better", "worse", "equivalent", "inconclusive") and 0 <= row["p_holm"] <= 1
+    for r in final[final["status"] == "infeasible"].itertuples():
+        row = summary[(summary["family"] == r.family) & (summary["budget"] == r.budget)].iloc[0]
+        assert row["status"] == "infeasible" and row["seeds"] == 0 and "no configuration" in row["reason"]
+        assert math.isnan(row["mean"]) and pd.isna(row["verdict"])  # no model: no verdict

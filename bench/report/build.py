@@ -2,8 +2,9 @@
 
 Reads ``results/<run>/`` only (run.json, the tables and the saved models some figures
 draw); it never trains. Writes ``report.md`` and ``figures/*.png`` into the run directory
-(every figure registered in :mod:`bench.report.figures`, in order), and rebuilds the run's
-TensorBoard HParams logs (:mod:`bench.store.tensorboard`).
+(every figure registered in :mod:`bench.report.figures`, in order), ``summary.csv``
+(:mod:`bench.report.summary_csv`), and rebuilds the run's TensorBoard HParams logs
+(:mod:`bench.store.tensorboard`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from bench.report.data import ReportError, load
 from bench.report.figures import FIGURES, NotDrawn
 from bench.report.markdown import render_markdown
 from bench.report.style import save
+from bench.report.summary_csv import write_summary_table
 from bench.store.atomic import write_text_atomic
 from bench.store.tensorboard import write_hparams
 
@@ -45,7 +47,8 @@ def draw_figures(data):
 
 
 def build_report(run_dir: Path, in_progress: Optional[dict] = None, feature: int = 0) -> Path:
-    """Writes ``run_dir/report.md`` and ``run_dir/figures/*.png`` from the stored results.
+    """Writes ``run_dir/report.md``, ``run_dir/figures/*.png`` and ``run_dir/summary.csv`` from
+    the stored results.
 
     Every figure is drawn before anything is written, so a figure that fails (a missing
     model, a ``feature`` a layer does not have) leaves the run's files as they were.
@@ -74,5 +77,6 @@ def build_report(run_dir: Path, in_progress: Optional[dict] = None, feature: int
             save(picture.figure, fig_dir / f"{picture.name}.png")
     report = data.run.path / "report.md"
     write_text_atomic(report, render_markdown(data, figures))
+    write_summary_table(data)
     write_hparams(data.run.path)
     return report

@@ -127,7 +127,9 @@ def render_markdown(data: ReportData, figures: Sequence[Tuple[str, List[Drawn], 
                   "Every hyperparameter at its default (the first trial of every search), trained by the same "
                   "protocol with the first seeds.", "", fmt.accuracy_pivot_markdown(data.baseline_summary), ""]
     lines += ["### Details", "",
-              f"Actual parameter count of the tuned model, seeds, and the 95 % interval of the mean over {resampled}.",
+              f"Actual parameter count of the tuned model, seeds, and the 95 % interval of the mean over {resampled}. "
+              f"summary.csv holds one row per cell with these, the verdicts against {REFERENCE} and the training "
+              f"throughput: the table to paste.",
               "", fmt.accuracy_detail_markdown(summary), ""]
     lines += [f"### Against {REFERENCE}: the verdicts", "",
               f"Δ is the family's test accuracy minus {REFERENCE}'s at the same budget, paired seed by seed (seed i "

@@ -30,6 +30,7 @@ from bench.run.search_space import EDGE, declared, shared_hyperparameters
 from bench.run.tuners import get_tuner
 from bench.store import ResultsError, RunDir, check_writable
 from bench.store.tensorboard import write_hparams
+from bench.report.summary_csv import write_summary_csv
 
 
 def check_same_config(run: RunDir, config: BenchConfig) -> None:
@@ -207,6 +208,7 @@ def run_bench(config: BenchConfig, command: List[str], *, role: Role = Role(), l
             measure_run(run.path, batch=config.throughput_batch, repeats=config.throughput_repeats,
                         progress=lambda line: print(f"wsbench: {line}", flush=True))
         write_hparams(run.path)  # the whole study in TensorBoard's HParams dashboard
+        write_summary_csv(run.path)  # one row per family × budget, the table to paste
         run.update_run(status="complete", ended=dt.datetime.now().isoformat(timespec="seconds"))
     return run
 

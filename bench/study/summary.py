@@ -1,108 +1,137 @@
-"""The summary of a study: Δ test accuracy against conv per family, budget and dataset, with
-confidence intervals, and the verdict on each dataset's known answer. Read from the stored
-runs alone (like the report); families in registry order, in the colours and markers of the
-reports (:mod:`bench.report.style`)."""
+"""The summary of a study, written beside its runs from the stored runs alone (like a report):
+
+- ``summary.md``: the runs and what each backbone sees, the known answers (datasets built to
+  have one), the verdict against conv per dataset × budget × family, Δ against conv, and
+  (studies that aggregate) the aggregate over datasets and budgets with its method and caveats;
+- ``summary.png``: Δ against conv per family, one panel per dataset (:mod:`bench.study.figures`);
+- ``verdicts.csv``: one row per dataset × budget × family other than conv;
+  ``verdicts.json``: the known answers;
+- with an aggregate: ``aggregate.csv`` (:mod:`bench.study.aggregate`), ``ranks.csv`` and
+  ``ranks.png``, the critical-difference diagram (:mod:`bench.study.ranks`).
+
+Datasets with a known answer (built to disagree, like the shapes pair) are never aggregated:
+they are shown side by side.
+"""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence
 
-import numpy as np
 import pandas as pd
-from bench.report.formatting import fmt_budget, fmt_p, markdown_table
-from bench.report.style import dodge, family_gid, family_styles, new_figure, ordered_families, save
-from bench.store.atomic import write_text_atomic
+
+from bench.compare.runs import StoredRun
+from bench.compare.tables import verdict_table
+from bench.report.style import save
 from bench.stats import REFERENCE
+from bench.store.atomic import write_csv_atomic, write_text_atomic
 from bench.study.answers import Verdict, evaluate
 
 
-def load(run_dirs: Sequence[Path]) -> List[Tuple[str, str, pd.DataFrame, pd.DataFrame]]:
-    """(dataset, known-answer rule, accuracy summary, comparisons with the reference) of each
-    stored run, as its report reads them (:func:`bench.report.data.load`)."""
-    from bench.data import resolve_source
-    from bench.report.data import load as load_run
+@dataclass
+class StudySummary:
+    """What a study's summary holds (every table also as a file beside summary.md).
 
-    out = []
+    Attributes:
+        runs: the study's runs, one per dataset.
+        rules: each run's known answer ('' for none).
+        known_answers: the verdict on each known answer.
+        verdicts: one row per dataset × budget × family other than conv (verdicts.csv).
+        aggregate: P(beating conv) and the IQM of Δ per family, or None (aggregate.csv).
+        ranks: the rank analysis (:class:`bench.study.ranks.Ranks`), or None.
+        pooled: the runs the aggregate is over.
+        headline: one line per result, as ``wsbench study`` prints it.
+    """
+
+    runs: List[StoredRun]
+    rules: List[str]
+    known_answers: List[Verdict]
+    verdicts: pd.DataFrame
+    aggregate: Optional[pd.DataFrame] = None
+    ranks: Optional[object] = None
+    pooled: List[StoredRun] = field(default_factory=list)
+    headline: List[str] = field(default_factory=list)
+
+
+def load(run_dirs: Sequence[Path]) -> List[StoredRun]:
+    """The stored runs of a study, each read as its report reads it (:func:`bench.report.data.load`)."""
+    from bench.report.data import load as load_run
+    from bench.report.summary_csv import summary_table
+
+    runs = []
     for path in run_dirs:
         data = load_run(Path(path))
-        dataset = data.meta["config"]["dataset"]
-        out.append((dataset, resolve_source(dataset).known_answer or "", data.summary, data.comparisons))
-    return out
+        dataset = str(data.meta["config"]["dataset"])
+        runs.append(StoredRun(Path(path).name, Path(path), dataset, data, summary_table(data)))
+    return runs
 
 
-def delta_figure(runs: List[Tuple[str, str, pd.DataFrame, pd.DataFrame]]):
-    """One panel per dataset: each family's paired Δ test accuracy against conv (mean and
-    95 % CI over seeds and test images) at each budget, families side by side in registry order, in the
-    colours and markers of every report's figures."""
-    from matplotlib.lines import Line2D
+def known_answer(dataset: str) -> str:
+    """The dataset's known answer ('' for none, or a dataset not installed here)."""
+    from bench.data import resolve_source
 
-    fig = new_figure(5.6 * len(runs) + 1.8, 4.4)
-    families = [f for f in ordered_families({f for _, _, s, _ in runs for f in s["family"]}) if f != REFERENCE]
-    styles = family_styles(families)
-    budgets = sorted({int(b) for _, _, s, _ in runs for b in s["budget"]})
-    axes = []
-    for k, (dataset, rule, summary, _) in enumerate(runs):
-        ax = fig.add_subplot(1, len(runs), k + 1, sharey=axes[0] if axes else None)
-        axes.append(ax)
-        ax.axhline(0, color="0.4", lw=1)
-        for i, family in enumerate(families):
-            color, marker = styles[family]
-            for j, budget in enumerate(budgets):
-                row = summary[(summary["family"] == family) & (summary["budget"] == budget)
-                              & (summary["status"] == "completed")]
-                if row.empty or np.isnan(row["diff_vs_reference"].iloc[0]):
-                    continue
-                r = row.iloc[0]
-                low = r.diff_vs_reference - (r.diff_ci_low if np.isfinite(r.diff_ci_low) else r.diff_vs_reference)
-                high = (r.diff_ci_high if np.isfinite(r.diff_ci_high) else r.diff_vs_reference) - r.diff_vs_reference
-                bars = ax.errorbar([j + dodge(i, len(families))], [r.diff_vs_reference], yerr=[[low], [high]],
-                                   color=color, marker=marker, ms=6, capsize=3, ls="none")
-                for artist in bars.get_children():
-                    artist.set_gid(family_gid(family))
-        for j in range(1, len(budgets)):
-            ax.axvline(j - 0.5, color="0.88", lw=0.8, zorder=0)
-        ax.set_xticks(range(len(budgets)), [fmt_budget(b) for b in budgets])
-        ax.set_xlim(-0.5, len(budgets) - 0.5)
-        ax.set_xlabel("parameter budget")
-        ax.set_ylabel(f"test accuracy − {REFERENCE} (paired over seeds)")
-        ax.set_title(f"{dataset}\nknown answer: {rule or 'none'}", fontsize=9)
-        ax.grid(True, axis="y", color="0.92")
-    handles = [Line2D([], [], color=styles[f][0], marker=styles[f][1], ls="none", ms=6, label=f) for f in families]
-    axes[-1].legend(handles=handles, title="family", fontsize=8, title_fontsize=8, loc="upper left",
-                    bbox_to_anchor=(1.02, 1.0), frameon=False)
-    fig.suptitle(f"Δ test accuracy against {REFERENCE}, mean and 95 % CI over seeds and test images; families side by side at "
-                 f"each budget", fontsize=10)
-    fig.tight_layout()
-    return fig
+    try:
+        return resolve_source(dataset).known_answer or ""
+    except ValueError:
+        return ""
 
 
-def write_summary(out_dir: Path, run_dirs: Sequence[Path]) -> List[Verdict]:
-    """Writes ``out_dir``/summary.md, summary.png and verdicts.json; returns the verdicts."""
+def summarise(run_dirs: Sequence[Path], aggregate: bool = False) -> StudySummary:
+    """Everything the summary states, computed from the stored runs; writes nothing."""
+    from bench.report.style import ordered_families
+    from bench.study.aggregate import aggregate as aggregate_scores, scores_of
+    from bench.study.ranks import accuracy_table, rank_families
+
     runs = load(run_dirs)
-    verdicts = [evaluate(dataset, rule, comparisons) for dataset, rule, _, comparisons in runs if rule]
+    rules = [known_answer(r.dataset) for r in runs]
+    answers = [evaluate(r.dataset, rule, r.data.comparisons) for r, rule in zip(runs, rules) if rule]
+    summary = StudySummary(runs, rules, answers, verdict_table(runs))
+    for v in answers:
+        summary.headline.append(f"{v.dataset} ({v.rule}): known answer {'FOUND' if v.passed else 'NOT FOUND'}")
+    summary.pooled = [r for r, rule in zip(runs, rules) if not rule] if aggregate else []
+    if aggregate and not summary.pooled:
+        summary.headline.append("not aggregated: every dataset of the study was built to have a known answer")
+    if summary.pooled:
+        families = ordered_families({f for r in summary.pooled for f in r.families})
+        summary.aggregate = aggregate_scores(scores_of(summary.pooled), families)
+        summary.ranks = rank_families(accuracy_table(summary.pooled, families), alpha=runs[0].data.alpha)
+        for r in summary.aggregate.dropna(subset=["p_improvement"]).itertuples(index=False):
+            summary.headline.append(f"{r.family}: P(beats {REFERENCE}) {r.p_improvement:.2f} [{r.p_improvement_low:.2f}, "
+                                    f"{r.p_improvement_high:.2f}], IQM Δ {100 * r.iqm_delta:+.1f} points "
+                                    f"[{100 * r.iqm_delta_low:+.1f}, {100 * r.iqm_delta_high:+.1f}] over {r.tasks} "
+                                    f"tasks")
+    return summary
+
+
+def write_summary(out_dir: Path, run_dirs: Sequence[Path], aggregate: bool = False) -> StudySummary:
+    """Writes the summary's files into ``out_dir`` (see the module docstring); every figure is
+    drawn before anything is written. Returns what it states."""
+    from bench.study.figures import delta_figure, rank_figure
+    from bench.study.summary_markdown import render
+
+    summary = summarise(run_dirs, aggregate)
+    figures = {"summary.png": delta_figure(summary.runs, summary.rules)}
+    if summary.ranks is not None:
+        figures["ranks.png"] = rank_figure(summary.ranks)
+    tables = {"verdicts.csv": summary.verdicts}
+    if summary.aggregate is not None:
+        tables["aggregate.csv"] = summary.aggregate
+    if summary.ranks is not None:
+        both = [summary.ranks.accuracy.add_suffix(" accuracy"), summary.ranks.ranks.add_suffix(" rank")]
+        tables["ranks.csv"] = pd.concat(both, axis=1).rename_axis("task").reset_index()
+    text = render(summary, figures)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    save(delta_figure(runs), out_dir / "summary.png")
-    rows = []
-    for dataset, _, summary, _ in runs:
-        rank = {f: i for i, f in enumerate(ordered_families(summary["family"]))}
-        summary = summary.assign(_o=summary["family"].map(rank), _b=summary["budget"].astype(int))
-        for r in summary.sort_values(["_o", "_b"]).itertuples(index=False):
-            if r.family == REFERENCE or r.status != "completed" or not isinstance(r.verdict, str):
-                continue
-            ci = "—" if np.isnan(r.diff_ci_low) else f"[{100 * r.diff_ci_low:+.1f}, {100 * r.diff_ci_high:+.1f}]"
-            rows.append([dataset, r.family, fmt_budget(r.budget), str(r.n), f"{r.mean:.3f}",
-                         f"{100 * r.diff_vs_reference:+.1f}", ci, fmt_p(r.p_holm), r.verdict])
-    lines = ["# wsbench study", "", "Built from the stored runs " + ", ".join(f"`{Path(d).name}`" for d in run_dirs)
-             + " alone.", "", "## Known answers", ""]
-    for v in verdicts:
-        lines += [f"### {v.dataset} ({v.rule}): {'FOUND' if v.passed else 'NOT FOUND'}", ""]
-        lines += [f"- {check}" for check in v.checks] + [""]
-    lines += ["## Δ test accuracy against conv", "", "![Δ test accuracy against conv](summary.png)", "",
-              markdown_table(rows, ["dataset", "family", "budget", "seeds", "test accuracy",
-                                    f"Δ vs {REFERENCE} (points)", "95 % CI", "p Holm", "verdict"], "lllrrrrrl"), ""]
-    write_text_atomic(out_dir / "summary.md", "\n".join(lines))
-    write_text_atomic(out_dir / "verdicts.json", json.dumps([v.__dict__ for v in verdicts], indent=2) + "\n")
-    return verdicts
+    for name, figure in figures.items():
+        save(figure, out_dir / name)
+    for name, table in tables.items():
+        write_csv_atomic(table, out_dir / name)
+    for stale in ("aggregate.csv", "ranks.csv", "ranks.png"):  # a rebuild keeps nothing it no longer makes
+        if stale not in figures and stale not in tables:
+            (out_dir / stale).unlink(missing_ok=True)
+    write_text_atomic(out_dir / "summary.md", text)
+    write_text_atomic(out_dir / "verdicts.json", json.dumps([v.__dict__ for v in summary.known_answers], indent=2)
+                      + "\n")
+    return summary
