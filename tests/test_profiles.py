@@ -8,7 +8,7 @@ import pytest
 from bench.data import dataset_names
 from bench.run.config import PROFILES, profile
 from bench.run.protocol import Protocol
-from bench.run.steps import START_STEPS
+from bench.run.protocol import START_STEPS
 from bench.study.command import STUDIES
 
 

@@ -169,7 +169,7 @@ def check_max_seeds(max_seeds) -> int:
 def check_steps(steps, max_steps: int, eval_every: Optional[int]) -> None:
     """Refuses steps that cannot be validated every ``eval_every`` steps, or a cap below the
     first step count ``steps='auto'`` tries."""
-    from bench.run.steps import START_STEPS
+    from bench.run.protocol import START_STEPS
 
     if steps == "auto" and max_steps < START_STEPS:
         raise ValueError(f"max_steps={max_steps!r} is not accepted with steps='auto': give at least {START_STEPS}, "

@@ -28,6 +28,9 @@ import keras
 
 from bench.run.convergence import LAST_FRACTION, LOSS_SE
 
+#: The first step count ``--steps auto`` tries (bench.run.steps; the default profile's fixed count
+#: before the steps were chosen from the data).
+START_STEPS = 400
 #: Validations per training when the run does not set ``eval_every``.
 VALIDATIONS = 8
 #: The most steps run per call into the compiled training step.

@@ -21,11 +21,7 @@ from typing import Any, Dict, List, Sequence
 import numpy as np
 
 from bench.run.convergence import Check, improved
-from bench.run.protocol import Protocol
-
-#: The first step count tried (the default profile's fixed count before it was chosen).
-START_STEPS = 400
-
+from bench.run.protocol import START_STEPS, Protocol
 
 def probe_budget(budgets: Sequence[int]) -> int:
     """The budget the probe trains at: the middle one (the lower of the two middle ones)."""

@@ -82,7 +82,7 @@ def _request(args) -> Dict[str, object]:
     from bench.run.command import split_list
     from bench.run.config import PROFILES, check_budget
 
-    from bench.run.steps import START_STEPS
+    from bench.run.protocol import START_STEPS
     from bench.stats.sequential import START
 
     # --quick borrows the quick profile's schedule: a real fit of every kind, just not a converged one.
