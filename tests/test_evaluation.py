@@ -31,12 +31,7 @@ def trained(hypermodel, hp, seeds, data):
     """(histories, variables) per seed, for ``seeds`` trained as one program."""
     keras.backend.clear_session()
     release_tf_graphs()
-    models = []
-    for seed in seeds:
-        keras.utils.set_random_seed(seed)
-        model = hypermodel.build(hp)
-        model.name = f"m{seed}"
-        models.append(model)
+    models = hypermodel.build_seeds(hp, list(seeds))
     results = hypermodel.train(models, list(seeds), hp, data.x_train, data.y_train, (data.x_val, data.y_val))
     return [r.history for r in results], [[v.numpy() for v in m.variables] for m in models]
 

@@ -79,12 +79,7 @@ def train_group(run: RunDir, table: str, context: Dict[str, Any], hypermodel: Bu
     family, budget = context["family"], int(context["budget"])
     keras.backend.clear_session()
     release_tf_graphs()
-    models = []
-    for seed in group:
-        keras.utils.set_random_seed(seed)
-        model = hypermodel.build(hp)
-        model.name = f"{family}_seed{seed}"
-        models.append(model)
+    models = hypermodel.build_seeds(hp, list(group))
     results = hypermodel.train(models, list(group), hp, dataset.x_train, dataset.y_train,
                                (dataset.x_val, dataset.y_val))
     tested = test_results(models, dataset.x_test, dataset.y_test, hypermodel.protocol)

@@ -111,6 +111,17 @@ class BudgetedHyperModel(kt.HyperModel):
             self.input_shape, solution.widths, shared["kernel_size"], s.padding, s.head, family_hp))
         return self.protocol.compile(model, shared["learning_rate"])
 
+    def build_seeds(self, hp: kt.HyperParameters, seeds: List[int]) -> List[keras.Model]:
+        """One model of ``hp``'s configuration per seed, each initialised by its seed alone
+        (built right after ``keras.utils.set_random_seed(seed)``) and named after it."""
+        models = []
+        for seed in seeds:
+            keras.utils.set_random_seed(int(seed))
+            model = self.build(hp)
+            model.name = f"{self.family}_seed{seed}"
+            models.append(model)
+        return models
+
     def train(self, models: List[keras.Model], seeds: List[int], hp: kt.HyperParameters, x, y, validation_data,
               callbacks=()) -> List[TrainResult]:
         """Trains ``models`` (``hp``'s configuration, one per seed) together by the run's protocol."""

@@ -108,12 +108,7 @@ def fit_rows(request: Dict[str, Any]) -> List[Dict[str, Any]]:
                 print(PREFIX + json.dumps(rows[-1], default=str), flush=True)
                 break
             start = time.perf_counter()
-            models = []
-            for seed in program:
-                keras.utils.set_random_seed(seed)
-                model = hypermodel.build(hp)
-                model.name = f"m{seed}"
-                models.append(model)
+            models = hypermodel.build_seeds(hp, program)
             built = time.perf_counter()
             timer = _epoch_timer()
             results = hypermodel.train(models, program, hp, dataset.x_train, dataset.y_train,
