@@ -57,7 +57,7 @@ def read_table(path: Path, table: Table) -> pd.DataFrame:
         if convert is str:
             # pandas leaves an empty field NaN (the converter never sees it): a column holding only
             # such rows would be float, and the next rows appended to it would be written as '0.0'.
-            frame[column] = frame[column].fillna("").astype(str)
+            frame[column] = frame[column].astype(str).where(frame[column].notna(), "")
     for column in table.added:  # a table written before the column existed
         if column not in frame.columns:
             frame[column] = float("nan")
