@@ -58,6 +58,11 @@ def pts(fraction, signed: bool = True) -> str:
     return f"{100 * float(fraction):+.1f}" if signed else f"{100 * float(fraction):.1f}"
 
 
+def span(low: str, high: str) -> str:
+    """A range of two formatted values, '3–10', or the one value when both read the same."""
+    return low if low == high else f"{low}–{high}"
+
+
 def interval_pts(low, high) -> str:
     """An interval of accuracy differences in percentage points: '[-1.2, +0.4]'."""
     return "—" if not (math.isfinite(float(low)) and math.isfinite(float(high))) else f"[{pts(low)}, {pts(high)}]"
@@ -110,7 +115,7 @@ def accuracy_detail_markdown(summary: pd.DataFrame) -> str:
         spread = f"{r.mean:.3f} ± {r.std:.3f}" if r.n >= 2 else f"{r.mean:.3f}"
         correct = r.outcomes.correct
         rows.append([r.family, fmt_budget(r.budget), fmt_int(r.params), str(r.n), spread, ci,
-                     f"{int(correct.min())}–{int(correct.max())} of {r.outcomes.images:,}"])
+                     f"{span(str(int(correct.min())), str(int(correct.max())))} of {r.outcomes.images:,}"])
     return markdown_table(rows, ["family", "budget", "actual params", "seeds", "test accuracy (mean ± std)", "95 % CI",
                                  "correct test images per seed"], "lrrrrrr")
 

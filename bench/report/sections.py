@@ -10,7 +10,7 @@ from typing import List
 import pandas as pd
 
 from bench.report import checks
-from bench.report.formatting import fmt_budget, fmt_float, fmt_p, interval_pts, markdown_table, points, pts
+from bench.report.formatting import fmt_budget, fmt_float, fmt_p, interval_pts, markdown_table, points, pts, span
 from bench.stats import REFERENCE
 from bench.stats.signflip import smallest_p
 
@@ -84,14 +84,15 @@ def answer_markdown(data, comparison: pd.DataFrame) -> List[str]:
                      f"at {', '.join(defects)}.")
     if comparisons.empty:
         return lines + [f"- No comparison with `{REFERENCE}`: it has no model at any budget with another family."]
-    m, n_min = len(comparisons), int(comparisons["n"].min())
+    m, n_min, n_max = len(comparisons), int(comparisons["n"].min()), int(comparisons["n"].max())
     lines.append(f"- **How the verdicts are given.** Each family against `{REFERENCE}` at the same budget, paired seed "
                  f"by seed on whole test images: *better* or *worse* when \"no difference\" is rejected, *equivalent* "
                  f"when a difference of ±{pts(data.margin, signed=False)} points or more is rejected (two one-sided "
                  f"tests), otherwise *inconclusive*. Each p-value is the larger of an exact sign-flip test over seeds "
                  f"and a t test over seeds and test images; Holm's correction over the run's {m} comparisons holds "
-                 f"each kind of false verdict to {data.alpha:.0%}. With {n_min} seeds no p-value can go below "
-                 f"{smallest_p(n_min):.3g}; the first Holm step asks for {data.alpha / m:.2g}.")
+                 f"each kind of false verdict to {data.alpha:.0%}. With {span(str(n_min), str(n_max))} seeds no p-value "
+                 f"can go below {span(f'{smallest_p(n_max):.3g}', f'{smallest_p(n_min):.3g}')}; the first Holm step "
+                 f"asks for {data.alpha / m:.2g}.")
     if not comparisons["images_resampled"].all():
         lines.append(f"- **Intervals over seeds only.** This run predates per-image results (correct.csv), so its "
                      f"intervals and t tests hold the {data.images:,} test images fixed: they describe this test "
@@ -105,10 +106,10 @@ def answer_markdown(data, comparison: pd.DataFrame) -> List[str]:
             said.append(f"{word}: {names or 'none'}")
         seen = cell["detectable"].replace(math.inf, math.nan).dropna()
         needed = [int(v) for v in cell["seeds_needed"] if v is not None and not pd.isna(v)]
-        sight = (f"this run could detect {pts(seen.min(), False)}–{pts(seen.max(), False)} points (80 % power)"
+        sight = (f"this run could detect {span(pts(seen.min(), False), pts(seen.max(), False))} points (80 % power)"
                  if len(seen) else f"with {int(cell['n'].max())} seeds this run could detect no difference at "
                                    f"the level Holm's correction asks")
-        sight += (f"; {min(needed)}–{max(needed)} seeds would bring that to ±{pts(data.margin, signed=False)}"
+        sight += (f"; {span(str(min(needed)), str(max(needed)))} seeds would bring that to ±{pts(data.margin, signed=False)}"
                   if needed else "; no number of seeds would bring that to the margin: too few test images")
         lines.append(f"- **{fmt_budget(budget)} parameters**, against `{REFERENCE}` (Δ in points): {'; '.join(said)}. "
                      f"How far it could see: {sight}.")

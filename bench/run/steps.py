@@ -24,9 +24,11 @@ from bench.run.convergence import Check, improved
 from bench.run.protocol import START_STEPS, Protocol
 
 def probe_budget(budgets: Sequence[int]) -> int:
-    """The budget the probe trains at: the middle one (the lower of the two middle ones)."""
+    """The budget the probe trains at: the middle one (of two middle ones, the larger: the
+    default profile's 3k and 10k probe at 10k, where the three-budget profile it replaced
+    probed)."""
     ordered = sorted(budgets)
-    return ordered[(len(ordered) - 1) // 2]
+    return ordered[len(ordered) // 2]
 
 
 def train_recipes(config, dataset, families: Sequence[str], budget: int, steps: int) -> Dict[str, Dict[str, Any]]:
