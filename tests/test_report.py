@@ -309,3 +309,18 @@ def test_summary_csv_matches_final_and_throughput_csv(built):
         row = summary[(summary["family"] == r.family) & (summary["budget"] == r.budget)].iloc[0]
         assert row["status"] == "infeasible" and row["seeds"] == 0 and "no configuration" in row["reason"]
         assert math.isnan(row["mean"]) and pd.isna(row["verdict"])  # no model: no verdict
+
+
+def test_bench_prints_a_verdict_for_every_family_when_the_families_were_left_to_the_default(tmp_path):
+    """`wsbench bench` without --families (config.families == ()) prints the verdicts of every
+    family the run stored, each against conv at each budget."""
+    from bench.run.command import verdict_table
+    from bench.run.config import BenchConfig
+    from bench.store.rundir import RunDir
+    from made_up_runs import BUDGETS, FAMILIES, made_up_run
+
+    run = made_up_run(tmp_path, "defaults", shifts={"locally_connected": -30}, seeds=3)
+    table = verdict_table(RunDir(run), BenchConfig(seeds=3))
+    assert list(table.index) == [f for f in FAMILIES if f != "conv"] and sorted(table.columns) == sorted(BUDGETS)
+    assert table.map(lambda cell: cell.endswith("(n=3)")).all().all(), table
+    assert table.loc["locally_connected"].str.startswith("-8.3").all(), table  # 30 of 360 images

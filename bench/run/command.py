@@ -197,14 +197,16 @@ def verdict_table(run_dir, config):
     from bench.run.seeds import stored_cells
     from bench.stats.comparisons import compare_all
 
-    images = int(run_dir.read_run()["dataset"]["sizes"]["test"])
+    meta = run_dir.read_run()
+    # The stored families, resolved: the command line's () means every registered family.
+    images, families = int(meta["dataset"]["sizes"]["test"]), list(meta["config"]["families"])
     cap = config.max_seeds if config.seeds == "auto" else None
-    compared = compare_all(stored_cells(run_dir, images), list(config.families), margin=config.margin / 100, cap=cap)
+    compared = compare_all(stored_cells(run_dir, images), families, margin=config.margin / 100, cap=cap)
     cells = {(r.family, r.budget): f"{100 * r.diff:+.1f} {r.verdict} (n={r.n})" for r in compared.itertuples()}
     table = pd.Series(cells, dtype=object).unstack() if cells else pd.DataFrame()
     if not table.empty:
         table.index.name, table.columns.name = "family", "budget"
-        table = table.reindex([f for f in config.families if f in table.index])
+        table = table.reindex([f for f in families if f in table.index])
     return table
 
 
