@@ -52,7 +52,7 @@ class Study:
 
 
 #: The real-image study's runs: the default profile (every family; --steps auto, --seeds auto
-#: up to 10; 3 trials, the first the plain recipe) without the untuned baseline and the
+#: up to 10; 2 trials, the first the plain recipe) without the untuned baseline and the
 #: throughput stage, which a 2-core machine cannot also afford in about an hour and a half.
 #: Budgets and depth per dataset, from the parameters and time each can hold:
 #: - digits (8×8): depth 2, the default budgets: two 3×3 blocks already see the whole image.
