@@ -4,8 +4,10 @@ Every family's plain recipe is trained at the middle budget with N steps and wit
 the run seed; all families as one program, :mod:`bench.run.training`). N starts at
 :data:`START_STEPS` and doubles while, for any family, the 2N model beats the N model beyond
 what the validation split resolves, or the N model itself is still improving in its last
-fifth — both by the one rule of :mod:`bench.run.convergence` — up to ``max_steps``. The
-chosen N then trains every trial, seed and baseline model, so the protocol stays equal.
+fifth — both by the one rule of :mod:`bench.run.convergence`, and each with a p-value that
+survives Holm's correction over every family's two (:func:`still_open`) — up to
+``max_steps``. The chosen N then trains every trial, seed and baseline model, so the protocol
+stays equal.
 
 Only the validation split is used. The choice, every probed result and the reason it
 stopped are recorded in run.json (``steps_choice``), and a resumed run reads them back
@@ -20,8 +22,9 @@ from typing import Any, Dict, List, Sequence
 
 import numpy as np
 
-from bench.run.convergence import Check, improved
+from bench.run.convergence import Check, improvement_p
 from bench.run.protocol import START_STEPS, Protocol
+from bench.stats.verdicts import ALPHA, holm
 
 def probe_budget(budgets: Sequence[int]) -> int:
     """The budget the probe trains at: the middle one (of two middle ones, the larger: the
@@ -57,6 +60,7 @@ def train_recipes(config, dataset, families: Sequence[str], budget: int, steps: 
     results = train_together(models, [config.seed] * len(models), dataset.x_train, dataset.y_train, dataset.x_val,
                              dataset.y_val, protocol, rate, dataset.num_classes)
     return {family: {"val_accuracy": r.val_accuracy, "val_loss": r.val_loss, "converged": r.converged,
+                     "improving_p": r.improving_p,
                      "correct": None if r.best_check is None else np.asarray(r.best_check.correct),
                      "loss": None if r.best_check is None else np.asarray(r.best_check.loss)}
             for family, r in zip(families, results)}
@@ -73,6 +77,18 @@ def _probe_handler(config, families, budget):
     def handle(steps, emit):
         emit("probe", (steps, train_recipes(config, dataset, families, budget, steps)))
     return handle
+
+
+def still_open(entries: Dict[str, Dict[str, float]], alpha: float = ALPHA) -> List[str]:
+    """The families that still gain from more steps: a p-value of theirs (``p_doubling``: 2N
+    beats N; ``p_improving``: N's last fifth beats the rest of it), each 1 unless the rule of
+    :mod:`bench.run.convergence` counts the gain, at most ``alpha`` after Holm's correction
+    over every family's two."""
+    names = list(entries)
+    if not names:
+        return []
+    adjusted = holm([entries[f][key] for f in names for key in ("p_doubling", "p_improving")])
+    return [f for f, pair in zip(names, np.reshape(adjusted, (len(names), 2))) if (pair <= alpha).any()]
 
 
 def _check(result: Dict[str, Any], step: int):
@@ -114,19 +130,22 @@ def choose_steps(config, dataset, families: Sequence[str], jobs: int = 1, say=pr
         look = {"steps": n, "families": {}}
         for family in families:
             now = trained[n][family]
-            entry = {"val_accuracy": now["val_accuracy"], "val_loss": now["val_loss"], "converged": now["converged"]}
+            entry = {"val_accuracy": now["val_accuracy"], "val_loss": now["val_loss"], "converged": now["converged"],
+                     "p_improving": now["improving_p"], "p_doubling": 1.0}
             if doubled > n:
                 later = trained[doubled][family]
                 before, after = _check(now, n), _check(later, doubled)
-                gains = before is not None and after is not None and improved(before, after, dataset.num_classes)[0]
-                entry.update(doubled_val_accuracy=later["val_accuracy"], doubled_val_loss=later["val_loss"],
-                             gains_from_doubling=bool(gains))
+                if before is not None and after is not None:
+                    entry["p_doubling"] = improvement_p(before, after, dataset.num_classes)
+                entry.update(doubled_val_accuracy=later["val_accuracy"], doubled_val_loss=later["val_loss"])
             look["families"][family] = entry
+        open_ = still_open(look["families"])
+        for family, entry in look["families"].items():
+            entry["gains"] = family in open_
         looks.append(look)
-        open_ = [f for f, e in look["families"].items() if not e["converged"] or e.get("gains_from_doubling")]
         if not open_:
             reason = f"doubling to {doubled:,} steps changed no family's validation result beyond noise, and none " \
-                     f"was still improving at {n:,}"
+                     f"was still improving at {n:,} (Holm over the {2 * len(families)} p-values)"
             break
         if doubled == n:
             reason = f"the cap, --max-steps {config.max_steps:,}, was reached with {', '.join(open_)} still gaining"

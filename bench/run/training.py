@@ -20,7 +20,7 @@ from typing import Dict, List, Optional, Sequence
 import keras
 import numpy as np
 
-from bench.run.convergence import Check, last_fifth
+from bench.run.convergence import Check, last_fifth, last_fifth_p
 from bench.run.protocol import Protocol, batches
 
 #: Probabilities are clipped as Keras's cross-entropy clips them before the log.
@@ -43,6 +43,8 @@ class TrainResult:
         wall_s: seconds of training of the program, shared equally by its copies.
         history: one dict per validation (step, loss, val_accuracy, val_loss).
         best_check: the best checkpoint's per-image validation results (None if diverged early).
+        improving_p: the p-value of the gain the last fifth showed over the best before
+            (:func:`bench.run.convergence.last_fifth_p`; 1 when it showed none).
     """
 
     val_accuracy: float
@@ -56,6 +58,7 @@ class TrainResult:
     wall_s: float
     history: List[Dict[str, float]] = field(default_factory=list)
     best_check: Optional[Check] = None
+    improving_p: float = 1.0
 
     def metrics(self) -> Dict[str, float]:
         """The numbers a trial reports to keras-tuner (floats)."""
@@ -154,7 +157,8 @@ def train_together(models: Sequence[keras.Model], seeds: Sequence[int], x, y, x_
             continue
         converged, gain, drop = last_fifth(validation.checks[i], protocol.steps, classes)
         results.append(TrainResult(found.accuracy, found.mean_loss, found.step, steps_run, converged and not diverged,
-                                   gain, drop, diverged, share, history, found))
+                                   gain, drop, diverged, share, history, found,
+                                   last_fifth_p(validation.checks[i], protocol.steps, classes)))
     return results
 
 
