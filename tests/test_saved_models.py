@@ -99,6 +99,10 @@ def test_every_kind_of_saved_model_loads_with_the_layers_package_alone():
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--regenerate"]:
+        sys.path.insert(0, str(ROOT))
+        import layers
+
+        layers.load_layer_classes()  # what the tests' conftest does: the saved layers' classes known
         regenerate()
         print(f"wrote {GOLDEN}")
     else:
