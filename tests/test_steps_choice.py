@@ -89,3 +89,37 @@ def test_the_p_values_are_mcnemar_s_exact_test_and_the_paired_t_test():
     diff = before.loss - after.loss
     t = diff.mean() / (diff.std(ddof=1) / np.sqrt(216))
     assert improvement_p(before, after, CLASSES) == pytest.approx(stats.t.sf(t, 215))
+
+
+def made_up_probe(monkeypatch, gains_until: int):
+    """choose_steps over made-up recipe results: every family's plain recipe gets 40 more of
+    1,000 validation images right with each doubling up to ``gains_until`` steps, then none
+    (the same images: the later model's right ones include the earlier's)."""
+    from types import SimpleNamespace
+
+    from bench.run import steps
+
+    def results(config, dataset, families, budget, count):
+        right = 800 + 40 * int(np.log2(min(count, gains_until) / 400))
+        correct = np.arange(1000) < right
+        return {f: {"val_accuracy": right / 1000, "val_loss": 0.5, "converged": True, "improving_p": 1.0,
+                    "correct": correct, "loss": np.full(1000, 0.5)} for f in families}
+
+    monkeypatch.setattr(steps, "train_recipes", results)
+    config = SimpleNamespace(budgets=(3000, 10000), max_steps=3200, seed=0)
+    return steps.choose_steps(config, SimpleNamespace(num_classes=CLASSES), FAMILIES[:3], say=lambda line: None)
+
+
+def test_the_probe_stops_where_doubling_stops_gaining(monkeypatch):
+    record = made_up_probe(monkeypatch, gains_until=800)
+    assert record["steps"] == 800 and not record["capped"]
+    assert [look["steps"] for look in record["looks"]] == [400, 800]
+    assert record["reason"].startswith("doubling to 1,600 steps changed no family's validation result")
+
+
+def test_a_probe_that_reaches_the_cap_says_so_and_asks_only_whether_the_cap_still_improves(monkeypatch):
+    record = made_up_probe(monkeypatch, gains_until=6400)
+    assert record["steps"] == 3200 and record["capped"]
+    assert record["reason"].startswith("the cap, --max-steps 3,200, was reached, with no family still improving")
+    assert "p_doubling" not in record["looks"][-1]["families"]["conv"]  # nothing beyond the cap was trained
+    assert still_open({"a": {"p_improving": 0.001}, "b": {"p_improving": 0.5}}) == ["a"]

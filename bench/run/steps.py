@@ -79,16 +79,20 @@ def _probe_handler(config, families, budget):
     return handle
 
 
+#: The questions the probe asks of each family, by the p-value that answers each.
+QUESTIONS = ("p_doubling", "p_improving")  # 2N beats N; N's last fifth beats the rest of it
+
+
 def still_open(entries: Dict[str, Dict[str, float]], alpha: float = ALPHA) -> List[str]:
-    """The families that still gain from more steps: a p-value of theirs (``p_doubling``: 2N
-    beats N; ``p_improving``: N's last fifth beats the rest of it), each 1 unless the rule of
-    :mod:`bench.run.convergence` counts the gain, at most ``alpha`` after Holm's correction
-    over every family's two."""
-    names = list(entries)
-    if not names:
+    """The families that still gain from more steps: a p-value of theirs (those of
+    :data:`QUESTIONS` the look asked: at the cap, doubling is not tried), each 1 unless the
+    rule of :mod:`bench.run.convergence` counts the gain, at most ``alpha`` after Holm's
+    correction over every p-value of the look."""
+    asked = [(f, entry[key]) for f, entry in entries.items() for key in QUESTIONS if key in entry]
+    if not asked:
         return []
-    adjusted = holm([entries[f][key] for f in names for key in ("p_doubling", "p_improving")])
-    return [f for f, pair in zip(names, np.reshape(adjusted, (len(names), 2))) if (pair <= alpha).any()]
+    adjusted = holm([p for _, p in asked])
+    return sorted({f for (f, _), p in zip(asked, adjusted) if p <= alpha}, key=list(entries).index)
 
 
 def _check(result: Dict[str, Any], step: int):
@@ -114,6 +118,8 @@ def choose_steps(config, dataset, families: Sequence[str], jobs: int = 1, say=pr
 
     def train(counts: List[int]) -> None:
         counts = [c for c in counts if c not in trained]
+        if not counts:
+            return
         say(f"wsbench: --steps auto: training every family's plain recipe at budget {budget:,} with "
             f"{' and '.join(f'{c:,}' for c in counts)} steps")
         if jobs > 1 and len(counts) > 1:
@@ -131,29 +137,31 @@ def choose_steps(config, dataset, families: Sequence[str], jobs: int = 1, say=pr
         for family in families:
             now = trained[n][family]
             entry = {"val_accuracy": now["val_accuracy"], "val_loss": now["val_loss"], "converged": now["converged"],
-                     "p_improving": now["improving_p"], "p_doubling": 1.0}
+                     "p_improving": now["improving_p"]}
             if doubled > n:
                 later = trained[doubled][family]
                 before, after = _check(now, n), _check(later, doubled)
-                if before is not None and after is not None:
-                    entry["p_doubling"] = improvement_p(before, after, dataset.num_classes)
+                entry["p_doubling"] = 1.0 if before is None or after is None else \
+                    improvement_p(before, after, dataset.num_classes)
                 entry.update(doubled_val_accuracy=later["val_accuracy"], doubled_val_loss=later["val_loss"])
             look["families"][family] = entry
         open_ = still_open(look["families"])
         for family, entry in look["families"].items():
             entry["gains"] = family in open_
         looks.append(look)
+        if doubled == n:  # at the cap: doubling is not tried, only whether N still improves
+            reason = (f"the cap, --max-steps {config.max_steps:,}, was reached, " +
+                      (f"with {', '.join(open_)} still gaining" if open_ else
+                       f"with no family still improving at {n:,} (Holm over the {len(families)} p-values)"))
+            break
         if not open_:
             reason = f"doubling to {doubled:,} steps changed no family's validation result beyond noise, and none " \
                      f"was still improving at {n:,} (Holm over the {2 * len(families)} p-values)"
             break
-        if doubled == n:
-            reason = f"the cap, --max-steps {config.max_steps:,}, was reached with {', '.join(open_)} still gaining"
-            break
         say(f"wsbench: --steps auto: {', '.join(open_)} still gain(s) beyond {n:,} steps; doubling")
         n = doubled
     say(f"wsbench: --steps auto chose {n:,} steps: {reason}")
-    return {"steps": n, "budget": budget, "seed": config.seed, "reason": reason, "capped": doubled == n and bool(open_),
+    return {"steps": n, "budget": budget, "seed": config.seed, "reason": reason, "capped": doubled == n,
             "looks": looks}
 
 
