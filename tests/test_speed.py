@@ -19,6 +19,8 @@ import layers
 from bench.speed import command as speed
 from bench.speed import targets as speed_targets
 
+pytestmark = pytest.mark.slow(seconds=60)  # two real `wsbench speed` processes (TensorFlow, JAX): run early
+
 ROOT = Path(__file__).resolve().parent.parent
 SOFT_ROWS = [f"{family}[{route}]" for family in ("sisws", "sisws_trainable", "lrlc") for route in ("conv", "mix", "auto")]
 REFERENCE_ROWS = ["sisws_reference", "sisws_trainable_reference", "lrlc_reference"]
