@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 # per parameter value (--each-value-once; the full grid ran on TensorFlow), with its own
 # "N passed" line.
 test: install
-	$(BIN)/python -m pytest -n 3 --dist loadfile -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -n 2 -q -p no:cacheprovider -m backends --each-value-once
 
 bench: install
