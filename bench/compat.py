@@ -56,12 +56,32 @@ def atomic_tuner_state() -> None:
     utils.save_json = save_json
 
 
-def oracle_lock(oracle):
-    """The lock keras-tuner's oracle methods hold (``keras_tuner.src.engine.oracle.LOCKS``,
-    checked on 1.4.8). Public path: none; hold it to change the oracle's state safely."""
+#: How long :func:`oracle_lock` waits. keras-tuner's oracle methods hold the lock for
+#: milliseconds, but do not release it when they raise (checked on 1.4.8): waiting longer
+#: would hang the run for good.
+ORACLE_LOCK_WAIT_S = 600.0
+
+
+@contextlib.contextmanager
+def oracle_lock(oracle, wait_s: float = ORACLE_LOCK_WAIT_S) -> Iterator[None]:
+    """Holds the lock keras-tuner's oracle methods hold (``keras_tuner.src.engine.oracle.LOCKS``,
+    checked on 1.4.8), to change the oracle's state safely. Public path: none.
+
+    Raises:
+        RuntimeError: if the lock is not free within ``wait_s`` seconds (an oracle method
+            raised while holding it), rather than waiting for ever.
+    """
     from keras_tuner.src.engine.oracle import LOCKS
 
-    return LOCKS[oracle]
+    lock = LOCKS[oracle]
+    if not lock.acquire(timeout=wait_s):
+        raise RuntimeError(f"keras-tuner's oracle lock was still held after {wait_s:.0f} s: an oracle call failed "
+                           f"while holding it, and keras-tuner never releases it then; rerun the same command to "
+                           f"resume.")
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def retry_queue(oracle) -> List[str]:

@@ -26,6 +26,17 @@ def test_oracle_lock_and_retry_queue_exist():
     assert queue == [], "Oracle._retry_queue moved or changed type (bench.compat.retry_queue)"
 
 
+def test_an_oracle_lock_left_held_by_a_failed_oracle_call_is_an_error_not_a_hang():
+    """keras-tuner's @synchronized does not release the lock when the method raises."""
+    oracle = kt.oracles.RandomSearchOracle(objective="val_loss", max_trials=1)
+    oracle.create_trial = kt.synchronized(lambda self, tuner_id: 1 / 0).__get__(oracle)
+    with pytest.raises(ZeroDivisionError):
+        oracle.create_trial("worker0")
+    with pytest.raises(RuntimeError, match="still held after 0 s.*rerun the same command"):
+        with compat.oracle_lock(oracle, wait_s=0.1):
+            pass
+
+
 def test_the_chief_reads_time_from_a_module_global_and_it_is_restored():
     from keras_tuner.src.distribute import oracle_chief
 

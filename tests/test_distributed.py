@@ -70,3 +70,22 @@ def test_killing_a_worker_mid_search_lets_the_other_finish_it(tmp_path):
     trials = pd.read_csv(trials_csv, dtype={"trial_id": str})
     assert len(trials) == 6 and not trials.duplicated(["trial_id"]).any()
     assert (trials["status"] == "completed").all(), trials
+
+
+def test_a_worker_joining_a_seed_job_leaves_the_chiefs_project_in_place(tmp_path):
+    """The chief makes a seed job's keras-tuner project and its oracle writes its state there
+    while it serves; a worker joining the job must not start the project anew (keras-tuner
+    deletes the directory of a tuner made with overwrite=True). When one did, the chief's
+    next save failed inside keras-tuner's oracle lock, which was never released: the run hung."""
+    from bench.run.seed_jobs import seed_tuner
+    from bench.store import RunDir
+
+    run = RunDir(tmp_path / "run")
+    tasks = [{"seed": s} for s in range(3)]
+    chief = seed_tuner(run, 0, tasks, train=None, fresh=True)
+    chief.oracle.save()
+    state = run.tuner_dir / "seeds-0" / "oracle.json"
+    assert state.is_file()
+    seed_tuner(run, 0, tasks, train=None, fresh=False)  # a worker's
+    assert state.is_file()
+    chief.oracle.save()  # the chief can still write its state

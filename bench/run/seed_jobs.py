@@ -72,10 +72,16 @@ def write_jobs(run: RunDir, jobs: List[Dict[str, Any]], done: bool) -> None:
     write_text_atomic(run.path / JOBS_FILE, json.dumps({"jobs": jobs, "done": done}, indent=1) + "\n")
 
 
-def seed_tuner(run: RunDir, job: int, tasks: List[Dict[str, Any]], train) -> SeedTuner:
-    """The keras-tuner of seed job ``job`` (a fresh project: the tables are its record)."""
+def seed_tuner(run: RunDir, job: int, tasks: List[Dict[str, Any]], train, fresh: bool) -> SeedTuner:
+    """The keras-tuner of seed job ``job``.
+
+    ``fresh``: start the job's project anew (the tables are its record). Only the chief may:
+    keras-tuner deletes the project directory of a tuner made with ``overwrite=True``, and the
+    chief's oracle writes its state there while it serves the job; a worker that deleted it
+    made the chief's next save fail inside keras-tuner's oracle lock, which is then never
+    released (keras-tuner 1.4.8), and the run hung."""
     return SeedTuner(SeedOracle(len(tasks), seed=job + 1), tasks, train, directory=str(run.tuner_dir),
-                     project_name=f"seeds-{job}", overwrite=True)
+                     project_name=f"seeds-{job}", overwrite=fresh)
 
 
 def follow_jobs(run: RunDir, role, first_port_index: int, train, wait_s: float = WAIT_S) -> int:
@@ -89,7 +95,7 @@ def follow_jobs(run: RunDir, role, first_port_index: int, train, wait_s: float =
         if joined < len(state["jobs"]):
             tasks = state["jobs"][joined]["tasks"]
             with keras_tuner_role(role, first_port_index + joined):
-                seed_tuner(run, joined, tasks, train).search(verbose=0)
+                seed_tuner(run, joined, tasks, train, fresh=False).search(verbose=0)
             joined, idle_since = joined + 1, time.time()
         elif state["done"]:
             return joined
@@ -101,14 +107,14 @@ def follow_jobs(run: RunDir, role, first_port_index: int, train, wait_s: float =
 
 def serve_job(run: RunDir, role, workers, port_index: int, job: int, tasks: List[Dict[str, Any]],
               record) -> None:
-    """The chief's part of one seed job: publishes it, serves its oracle until every task is
-    done (re-queuing the task of a local worker that died), ``record()`` as rows come."""
+    """The chief's part of one seed job: makes its project, then publishes the job, serves its
+    oracle until every task is done (re-queuing the task of a local worker that died),
+    ``record()`` as rows come."""
     from bench.run.distributed import keras_tuner_role, serve_search
 
-    state = read_jobs(run)
-    write_jobs(run, state["jobs"] + [{"job": job, "tasks": tasks}], done=False)
     with keras_tuner_role(role, port_index):
-        tuner = seed_tuner(run, job, tasks, train=None)
+        tuner = seed_tuner(run, job, tasks, train=None, fresh=True)  # before any worker can see the job
+        write_jobs(run, read_jobs(run)["jobs"] + [{"job": job, "tasks": tasks}], done=False)
         serve_search(lambda: tuner.search(verbose=0), tuner.oracle, record=record, workers=workers)
 
 
