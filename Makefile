@@ -16,12 +16,14 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # --dist loadfile: each test file runs on one worker, so its module-scoped runs of real
-# `wsbench bench` processes happen once.
+# `wsbench bench` processes happen once. --no-loadscope-reorder: files are handed out in
+# collection order, where tests/conftest.py puts the longest first; xdist would otherwise
+# reorder them by their number of tests, and a long file with two tests started last.
 # The second pass runs the tests that hold on every backend (-m backends) on JAX, one case
 # per parameter value (--each-value-once; the full grid ran on TensorFlow), with its own
 # "N passed" line.
 test: install
-	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder -q
 	KERAS_BACKEND=jax $(BIN)/python -m pytest -n 2 -q -p no:cacheprovider -m backends --each-value-once
 
 bench: install

@@ -1,6 +1,6 @@
 """`--seeds auto` killed twice and resumed gives the tables of an uninterrupted run.
 
-A small adaptive run (conv and sisws at one budget, seeds added where the verdict is open,
+A small adaptive run (conv and coordconv at one budget, seeds added where the verdict is open,
 up to 6) is SIGKILLed once while the first seeds are being written and once inside the round
 of added seeds, resumed after each kill, and allowed to end; an uninterrupted run of the same
 command runs beside it. Every decision to add seeds is a function of stored rows, so the
@@ -18,7 +18,7 @@ from test_bench_e2e import Bench, assert_same_rows_and_numbers, check_tables, co
 
 pytestmark = pytest.mark.slow(seconds=120)
 RUN = "adaptive"
-ARGS = ["--families", "conv,sisws", "--budgets", "3000", "--max-trials", "1", "--steps", "20", "--eval-every", "10",
+ARGS = ["--families", "conv,coordconv", "--budgets", "3000", "--max-trials", "1", "--steps", "20", "--eval-every", "10",
         "--seeds", "auto", "--max-seeds", "6", "--margin", "20", "--baseline-seeds", "0", "--no-throughput",
         "--run-name", RUN]
 
@@ -27,7 +27,7 @@ def test_an_adaptive_run_killed_twice_resumes_to_the_uninterrupted_rows(tmp_path
     reference = Bench(tmp_path / "reference", *ARGS)
     count = counter(tmp_path / "killed" / RUN)
     try:
-        # conv's first seeds are written, sisws's are training.
+        # conv's first seeds are written, coordconv's are training.
         kill_when(Bench(tmp_path / "killed", *ARGS), lambda: count("final") >= 3, "inside the first seeds")
         # the round of added seeds has begun writing.
         kill_when(Bench(tmp_path / "killed", *ARGS), lambda: count("final") > 6, "inside the added seeds")

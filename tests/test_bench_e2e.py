@@ -35,7 +35,7 @@ from bench.store import BASELINE, FINAL, THROUGHPUT, TRIALS
 from row_params import rows_against_models
 
 pytestmark = pytest.mark.slow(seconds=150)  # real `wsbench bench` processes: the suite's longest module
-FAMILIES = ["conv", "sisws"]
+FAMILIES = ["conv", "coordconv"]  # coordconv: a registered layer of its own, quick to trace
 BUDGET = 3000
 TRIALS_PER_CELL, SEEDS = 2, 2
 RUN = "e2e"
@@ -180,7 +180,7 @@ def runs(tmp_path_factory) -> Runs:
         ("during a search", ["--jobs", "2"], lambda: count("trials") >= 1),
         # one process from here. conv's search is over: its seeds are training together, no final row written yet
         ("during the final evaluation", [], lambda: (rows(run, "trials")["family"] == "conv").sum() >= TRIALS_PER_CELL),
-        # conv is completely recorded; sisws's search is starting
+        # conv is completely recorded; coordconv's search is starting
         ("between families", [], lambda: count("final") >= SEEDS),
         # every model is saved; the throughput stage (all rows appended at once at its end) is timing them
         ("during throughput", [], lambda: "throughput: timing" in "".join(running["bench"].lines)),
@@ -260,7 +260,7 @@ def test_every_kill_landed_in_its_stage(runs):
     assert states["during a search"].get("final", 0) == 0
     assert states["during the final evaluation"].get("final", 0) == 0  # the seeds' rows come together, at the end
     assert states["between families"]["final"] == SEEDS  # only conv's rows
-    assert states["between families"]["trials"] <= TRIALS_PER_CELL + 1  # conv's trials, at most sisws's first
+    assert states["between families"]["trials"] <= TRIALS_PER_CELL + 1  # conv's trials, at most coordconv's first
     assert states["during throughput"]["final"] == len(FAMILIES) * SEEDS
     assert states["during throughput"].get("throughput", 0) == 0  # its rows are appended together, at its end
 

@@ -15,7 +15,7 @@ from bench.run.config import PROFILES
 from bench_process import finish, start, table
 
 pytestmark = pytest.mark.slow(seconds=60)
-FAMILIES = ("conv", "sisws")
+FAMILIES = ("conv", "coordconv")  # a registered layer of its own; sisws on JAX is the backends pass's
 TRIALS = 1  # one trial is a keras-tuner search on JAX all the same; each fit compiles with XLA, the run's main cost
 
 
