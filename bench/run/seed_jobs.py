@@ -75,11 +75,12 @@ def write_jobs(run: RunDir, jobs: List[Dict[str, Any]], done: bool) -> None:
 def seed_tuner(run: RunDir, job: int, tasks: List[Dict[str, Any]], train, fresh: bool) -> SeedTuner:
     """The keras-tuner of seed job ``job``.
 
-    ``fresh``: start the job's project anew (the tables are its record). Only the chief may:
-    keras-tuner deletes the project directory of a tuner made with ``overwrite=True``, and the
-    chief's oracle writes its state there while it serves the job; a worker that deleted it
-    made the chief's next save fail inside keras-tuner's oracle lock, which is then never
-    released (keras-tuner 1.4.8), and the run hung."""
+    ``fresh``: start the job's project anew (the tables are its record). Only the chief may,
+    and before it publishes the job: keras-tuner deletes the project directory of a tuner made
+    with ``overwrite=True``, while the chief's oracle and the other workers write their state
+    there. When every worker did, one joining late deleted the files of a job in progress;
+    in one `make test` the run then hung, the chief waiting for keras-tuner's oracle lock
+    (which keras-tuner 1.4.8 never releases when an oracle call raises)."""
     return SeedTuner(SeedOracle(len(tasks), seed=job + 1), tasks, train, directory=str(run.tuner_dir),
                      project_name=f"seeds-{job}", overwrite=fresh)
 
