@@ -14,12 +14,19 @@ seeds and images are drawn anew is σ²_a/S + σ²_b/I + σ²_e/(S·I), estimate
 
     var(row means) / S  +  image_var / I,    image_var = var(column means) − noise / S
 
-(ddof = 1; ``noise`` the residual mean square of the two-way layout, ``image_var`` floored at
-0). The seed term is floored at the noise alone would give (noise / I): with 2 or 3 seeds
-their variance estimate can come out near zero by chance, but never truly is. The interval
-is Student's t with Welch–Satterthwaite degrees of freedom: S − 1 when the seeds dominate,
-many when the images do. The estimate is zero only when every entry is equal. The tests
-check the coverage on made-up matrices with a known truth (95 % or a little above).
+(ddof = 1; ``noise`` the residual mean square of the two-way layout). Both terms are floored
+at what the data cannot rule out. The seed term at what the noise alone would give
+(noise / I): with 2 or 3 seeds their variance estimate can come out near zero by chance, but
+never truly is. The image term at one image (``image_var`` ≥ 1 / I, so its standard error is
+at least 1 / I, one image's worth): image effects are rare and discrete, and where one image
+in I is always missed by one family, a drawn split holds none of them about a third of the
+time and shows no image effect at all. Without the floor, two families that get the same
+images right on every seed (40 faces, all right) have a zero-wide interval and read
+*equivalent* on no information, and the tests' rare-image simulation covers the truth 63 %
+(40 images) and 84 % (360) of the time instead of 95 %. The interval is Student's t with
+Welch–Satterthwaite degrees of freedom: S − 1 when the seeds dominate, many when the images
+do. The tests check the coverage on made-up matrices with a known truth (95 % or a little
+above).
 
 Without per-image results (a run stored before they were kept) only the seed term is known:
 the interval then describes these test images only, and says so.
@@ -44,7 +51,7 @@ class Evidence:
         per_seed: the per-seed values, shape (..., n) (what the sign-flip test flips).
         seed_var: the variance of the per-seed values (ddof = 1).
         image_var: the variance component of the images (var of column means − noise / S),
-            floored at 0; NaN without per-image results. It does not shrink with more
+            floored at one image (1 / images); NaN without per-image results. It does not shrink with more
             seeds: it is what only more test images can reduce.
         noise: the seed × image noise variance (NaN without per-image results).
         images: the number of test images (columns), 0 without per-image results.
@@ -99,7 +106,7 @@ def from_matrix(x: np.ndarray) -> Evidence:
         resid = (np.square(x).sum(axis=(-2, -1)) - images * np.square(rows).sum(axis=-1)
                  - n * np.square(cols).sum(axis=-1) + n * images * np.square(mean))
         noise = np.maximum(resid, 0.0) / ((n - 1) * (images - 1))
-        image_var = np.maximum(col_var - noise / n, 0.0)
+        image_var = np.maximum(col_var - noise / n, 1.0 / images)  # one image: see the module docstring
     else:
         noise = image_var = np.full(mean.shape, np.nan)
     se, df = _combine(seed_var, noise, image_var, n, images)
