@@ -201,6 +201,15 @@ def test_each_family_is_compared_with_conv_seed_by_seed_on_whole_images():
     assert table.loc["lrlc", "reason"] == "too small"
 
 
+def test_an_accuracy_interval_never_reaches_past_one():
+    # Three seeds at 49, 50 and 50 of 50 images: mean ± t(2)·se reaches past 1.000.
+    final = pd.DataFrame({"family": ["conv"] * 3, "budget": [100] * 3, "seed": ["0", "1", "2"],
+                          "status": ["completed"] * 3, "reason": [""] * 3,
+                          "test_accuracy": [49 / 50, 1.0, 1.0], "params": [99] * 3, "converged": [True] * 3})
+    row = report_tables.accuracy_summary(final, ["conv"], 50).iloc[0]
+    assert row["ci_high"] == 1.0 and 0.9 < row["ci_low"] < row["mean"] < 1.0
+
+
 def test_run_without_sisws_skips_figure_5(tmp_path):
     # Only conv and a family the registry does not know (a plugin that is not installed here).
     run_dir = copy_fixture_run(tmp_path)
