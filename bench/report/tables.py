@@ -49,7 +49,8 @@ def accuracy_summary(table: pd.DataFrame, families: Sequence[str], images: int,
             low, high = t_interval(ev, CONFIDENCE)
             row.update(mean=float(ev.mean), std=float(np.std(cell.correct / images, ddof=1)) if cell.n > 1 else math.nan,
                        # An accuracy lies in [0, 1]: a t interval near 1.000 can reach past it.
-                       ci_low=max(0.0, float(low)), ci_high=min(1.0, float(high)), params=float(done["params"].astype(float).median()),
+                       ci_low=max(0.0, float(low)), ci_high=min(1.0, float(high)),
+                       params=float(done["params"].astype(float).median()),
                        outcomes=cell, images_resampled=ev.images_resampled)
         rows.append(row)
     return ordered(pd.DataFrame(rows, columns=SUMMARY_COLUMNS), families)

@@ -51,8 +51,8 @@ class Evidence:
         per_seed: the per-seed values, shape (..., n) (what the sign-flip test flips).
         seed_var: the variance of the per-seed values (ddof = 1).
         image_var: the variance component of the images (var of column means − noise / S),
-            floored at one image (1 / images); NaN without per-image results. It does not shrink with more
-            seeds: it is what only more test images can reduce.
+            floored at one image (1 / images); NaN without per-image results. It does not
+            shrink with more seeds: it is what only more test images can reduce.
         noise: the seed × image noise variance (NaN without per-image results).
         images: the number of test images (columns), 0 without per-image results.
         df: the degrees of freedom of the t interval and test.
