@@ -22,8 +22,8 @@ at least 1 / I, one image's worth): image effects are rare and discrete, and whe
 in I is always missed by one family, a drawn split holds none of them about a third of the
 time and shows no image effect at all. Without the floor, two families that get the same
 images right on every seed (40 faces, all right) have a zero-wide interval and read
-*equivalent* on no information, and the tests' rare-image simulation covers the truth 63 %
-(40 images) and 84 % (360) of the time instead of 95 %. The interval is Student's t with
+*equivalent* on no information, and the tests' rare-image simulation covers the truth 65 %
+(40 images) and 85 % (360) of the time instead of 95 %. The interval is Student's t with
 Welch–Satterthwaite degrees of freedom: S − 1 when the seeds dominate, many when the images
 do. The tests check the coverage on made-up matrices with a known truth (95 % or a little
 above).
