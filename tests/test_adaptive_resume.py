@@ -3,10 +3,9 @@
 A small adaptive run (conv and coordconv at one budget, seeds added where the verdict is open,
 up to 6) is SIGKILLed once while the first seeds are being written and once inside the round
 of added seeds, resumed after each kill, and allowed to end; an uninterrupted run of the same
-command runs beside it, in one process (``--jobs 1``; the killed run has the default two
-workers). Every decision to add seeds is a function of stored rows, so the resumed run must
-hold exactly the uninterrupted run's rows and numbers, whatever ``--jobs``, with no seed lost
-or trained twice.
+command runs beside it. Every decision to add seeds is a function of stored rows, so the
+resumed run must hold exactly the uninterrupted run's rows and numbers, with no seed lost or
+trained twice.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ ARGS = ["--families", "conv,coordconv", "--budgets", "3000", "--max-trials", "1"
 
 
 def test_an_adaptive_run_killed_twice_resumes_to_the_uninterrupted_rows(tmp_path: Path):
-    reference = Bench(tmp_path / "reference", *ARGS, "--jobs", "1")
+    reference = Bench(tmp_path / "reference", *ARGS)
     count = counter(tmp_path / "killed" / RUN)
     try:
         # conv's first seeds are written, coordconv's are training.
