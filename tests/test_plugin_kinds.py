@@ -1,6 +1,7 @@
 """A dataset, a tuner and a report figure are each one new file: a throwaway distribution
 with one module per kind, declared under the ``wsbench.datasets``, ``wsbench.tuners`` and
-``wsbench.figures`` entry-point groups, is listed by `wsbench datasets|tuners|figures`, runs
+``wsbench.figures`` entry-point groups, is listed by `wsbench datasets|tuners|figures` (each
+listing loading only its own kind: the three run in one process), runs
 a real `wsbench bench` with the new dataset and tuner, and its figure appears in the report.
 Nothing of wsbench is edited: the plugins are on PYTHONPATH of the subprocesses only.
 """
@@ -77,15 +78,32 @@ def write_distribution(site: Path) -> None:
     (info / "RECORD").write_text("")
 
 
-def wsbench(site: Path, *args: str) -> str:
+#: The three listings in one process, in this order; after each, whether TensorFlow is imported.
+LISTINGS = """
+import contextlib, io, json, sys
+from bench.cli import main
+out = {}
+for kind in ("datasets", "figures", "tuners"):
+    with contextlib.redirect_stdout(io.StringIO()) as text:
+        code = main([kind])
+    out[kind] = {"code": code, "text": text.getvalue(), "tensorflow": "tensorflow" in sys.modules}
+print(json.dumps(out))
+"""
+
+
+def python(site: Path, *args: str) -> str:
+    """``python <args>`` with the distribution of ``site`` installed (plugins enabled); its stdout."""
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     env.pop("WSBENCH_DISABLE_PLUGINS", None)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), str(Path(__file__).resolve().parent.parent),
                                                       env.get("PYTHONPATH", "")]))
-    done = subprocess.run([sys.executable, "-m", "bench.cli", *args], env=env, capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     return done.stdout
+
+
+def wsbench(site: Path, *args: str) -> str:
+    return python(site, "-m", "bench.cli", *args)
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +111,7 @@ def run(tmp_path_factory):
     site = tmp_path_factory.mktemp("site")
     write_distribution(site)
     results = tmp_path_factory.mktemp("results")
-    listings = {kind: wsbench(site, kind) for kind in ("datasets", "tuners", "figures")}
+    listings = json.loads(python(site, "-c", LISTINGS).strip().splitlines()[-1])
     out = wsbench(site, "bench", "--profile", "quick", "--dataset", "toy-bars", "--tuner", "toy-grid", "--families",
                   "conv", "--budgets", "3000", "--max-trials", "2", "--steps", "10", "--eval-every", "5", "--seeds", "1",
                   "--no-throughput", "--results-dir", str(results), "--run-name", "toy")
@@ -104,9 +122,19 @@ def run(tmp_path_factory):
 def test_each_kind_is_listed_with_its_distribution(run):
     listings, _, _, _ = run
     for kind, name in (("datasets", "toy-bars"), ("tuners", "toy-grid"), ("figures", "fig9_toy_trials")):
-        line = next(line for line in listings[kind].splitlines() if line.startswith(name))
-        assert "plugin wsbench-toy-kinds 0.1" in line, listings[kind]
+        assert listings[kind]["code"] == 0, listings[kind]
+        text = listings[kind]["text"]
+        line = next(line for line in text.splitlines() if line.startswith(name))
+        assert "plugin wsbench-toy-kinds 0.1" in line, text
         assert "toy" in line.split("0.1", 1)[1].lower()  # its description
+
+
+def test_a_listing_loads_only_its_own_kind_of_plugin(run):
+    """`wsbench datasets` and `wsbench figures` answer without TensorFlow although the installed
+    tuner plugin imports keras-tuner (the parser reads no registry); `wsbench tuners` loads it."""
+    listings, _, _, _ = run
+    assert not listings["datasets"]["tensorflow"] and not listings["figures"]["tensorflow"]
+    assert listings["tuners"]["tensorflow"]  # the plugin's own import: the probe can see one
 
 
 def test_a_bench_runs_on_the_plugin_dataset_with_the_plugin_tuner(run):

@@ -25,19 +25,19 @@ def add_parser(sub) -> None:
 
 
 def add_run_arguments(p) -> None:
-    """The flags of a run; choices and help come from the registries."""
-    from bench.data import dataset_names
-    from bench.run.tuners import TUNERS
-
+    """The flags of a run. Their help names no registered dataset or tuner: reading a registry
+    imports its plugins, and building the parser would then import every installed plugin (a
+    tuner plugin imports keras-tuner, hence TensorFlow) for any command, `wsbench datasets`
+    included; `wsbench datasets|tuners` list them."""
     default = PROFILES["default"]
     p.add_argument("--profile", default="default",
                    help=f"settings preset, {' or '.join(PROFILES)}; every other flag replaces one of its settings "
                         f"(default: default)")
-    p.add_argument("--dataset", help=f"{', '.join(dataset_names())}, or a path to an .npz "
-                                     f"(see `wsbench datasets`; default: {default.dataset})")
+    p.add_argument("--dataset", help=f"a registered dataset (`wsbench datasets` lists them) or a path to an .npz "
+                                     f"(default: {default.dataset})")
     p.add_argument("--families", help="comma-separated family names, or 'all' (see `wsbench families`)")
     p.add_argument("--budgets", help="comma-separated trainable-parameter budgets, e.g. 5000,20000")
-    p.add_argument("--tuner", help=f"{', '.join(TUNERS.names())} (see `wsbench tuners`; default: {default.tuner})")
+    p.add_argument("--tuner", help=f"a registered tuner (`wsbench tuners` lists them; default: {default.tuner})")
     p.add_argument("--max-trials", type=int, help=f"trials per family × budget, all run to the end (default: "
                                                   f"{default.max_trials}, the first the plain recipe)")
     p.add_argument("--steps", type=count_or_auto, help=f"optimizer steps of every model, or 'auto': chosen from the "
