@@ -21,10 +21,13 @@ $(STAMP): pyproject.toml
 # reorder them by their number of tests, and a long file with two tests started last.
 # The second pass runs the tests that hold on every backend (-m backends) on JAX, one case
 # per parameter value (--each-value-once; the full grid ran on TensorFlow), with its own
-# "N passed" line.
+# "N passed" line. Its tiny functions cost more to compile than to run, so XLA emits them
+# without LLVM's optimisations (the same operations, unoptimised machine code: 65 s instead of
+# 100 s); the JAX runs of `wsbench bench`/`speed` in the first pass compile as users' do.
 test: install
 	$(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder -q
-	KERAS_BACKEND=jax $(BIN)/python -m pytest -n 2 -q -p no:cacheprovider -m backends --each-value-once
+	KERAS_BACKEND=jax XLA_FLAGS=--xla_backend_optimization_level=0 \
+		$(BIN)/python -m pytest -n 2 -q -p no:cacheprovider -m backends --each-value-once
 
 bench: install
 	$(BIN)/wsbench bench --profile default
