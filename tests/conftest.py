@@ -44,8 +44,8 @@ def each_value_once(items) -> tuple:
     (parameter, value) pair occurs at least once; every unparametrized test is kept.
 
     The cases are picked greedily, each time the one that brings the most pairs not yet
-    covered (the earliest on a tie), the usual set-cover heuristic: in the JAX pass it keeps
-    155 cases where taking every case that brings a new pair, in collection order, kept 188.
+    covered (the earliest on a tie), the usual set-cover heuristic: when it came, the JAX pass
+    kept 155 cases where taking every case that brings a new pair, in collection order, kept 188.
     Deterministic, so every xdist worker deselects the same cases.
     """
     groups: dict = {}
