@@ -16,16 +16,15 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import layers  # noqa: E402
 
+# Importing layers imports no Keras (the registry stays light), and nothing at this level may:
+# xdist's controller process loads this file too, and it runs no test, so Keras and TensorFlow
+# imported here would cost every pass their ~6 s before its workers even start.
 FAMILY_NAMES = layers.list_families()
-# Importing layers imports no Keras layer class (the registry stays light); tests load saved
-# models (keras.saving.load_model) in any order, so every family's class is made known here.
-layers.load_layer_classes()
 
 
 def _expected_seconds(item) -> float:
@@ -96,8 +95,17 @@ def family(family_name):
     return layers.get_family(family_name)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def layer_classes() -> None:
+    """Tests load saved models (keras.saving.load_model) in any order, so every family's
+    layer class is made known to Keras before the first test of each process that runs tests."""
+    layers.load_layer_classes()
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     """A seeded numpy generator; also seeds Keras so layer initialisers are repeatable."""
+    import keras
+
     keras.utils.set_random_seed(1234)
     return np.random.default_rng(1234)
