@@ -1,5 +1,7 @@
 """Another --seed gives other trials (hyperparameters, validation metrics) and other final
-models: two real `wsbench bench` processes, side by side.
+models: the same `wsbench bench` command line with --seed 0 and --seed 1, run through the
+command line's own entry point in this process (the process start-up of a subprocess would
+double its cost; the runs are the same).
 
 That the same --seed gives the same rows and numbers (hyperparameters, validation metrics and
 test accuracies within 1e-6) is shown by test_bench_e2e and test_adaptive_resume, which compare
@@ -7,42 +9,28 @@ runs killed and resumed in fresh processes with an uninterrupted run of the same
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
 
+from bench.cli import main
 from bench.store import FINAL, TRIALS
 
-pytestmark = pytest.mark.slow  # real `wsbench bench` processes
-ARGS = ["bench", "--profile", "quick", "--families", "conv", "--budgets", "3000", "--max-trials", "2", "--steps", "10", "--eval-every", "5", "--seeds", "1", "--no-throughput", "--run-name", "det"]
-ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", WSBENCH_DISABLE_PLUGINS="1", CUDA_VISIBLE_DEVICES="")
+pytestmark = pytest.mark.slow  # real `wsbench bench` runs
+ARGS = ["bench", "--profile", "quick", "--families", "conv", "--budgets", "3000", "--max-trials", "2", "--steps", "10",
+        "--eval-every", "5", "--seeds", "1", "--no-throughput", "--run-name", "det"]
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """--seed → trials.csv and final.csv of the run with that seed (0 and 1)."""
-    dirs = {seed: tmp_path_factory.mktemp(f"seed{seed}") for seed in "01"}
-    procs = {name: subprocess.Popen([sys.executable, "-m", "bench.cli", *ARGS, "--seed", name,
-                                     "--results-dir", str(path)], env=ENV, stdout=subprocess.PIPE,
-                                    stderr=subprocess.STDOUT, text=True)
-             for name, path in dirs.items()}
     out = {}
-    try:
-        for name, proc in procs.items():
-            text, _ = proc.communicate(timeout=900)
-            assert proc.returncode == 0, text[-3000:]
-            run = dirs[name] / "det"
-            out[name] = {"trials": pd.read_csv(run / "trials.csv", dtype={"trial_id": str}).set_index(list(TRIALS.key)),
-                         "final": pd.read_csv(run / "final.csv", dtype={"seed": str}).set_index(list(FINAL.key))}
-    finally:
-        for proc in procs.values():
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+    for seed in "01":
+        results = tmp_path_factory.mktemp(f"seed{seed}")
+        assert main([*ARGS, "--seed", seed, "--results-dir", str(results)]) == 0
+        run = results / "det"
+        out[seed] = {"trials": pd.read_csv(run / "trials.csv", dtype={"trial_id": str}).set_index(list(TRIALS.key)),
+                     "final": pd.read_csv(run / "final.csv", dtype={"seed": str}).set_index(list(FINAL.key))}
     return out
 
 
